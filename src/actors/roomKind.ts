@@ -1,0 +1,19 @@
+/**
+ * The room actor kind: a conference machine keyed by the room URI.
+ */
+import type { ActorKind } from './kind.js';
+import { conferenceMachine, type ConferenceContext, type ConferenceInput } from '../machines/conference.js';
+
+export function roomKind(defaults: Omit<ConferenceInput, 'room'> = {}): ActorKind {
+  return {
+    name: 'room',
+    machine: conferenceMachine,
+    version: 1,
+    input: (key): ConferenceInput => ({ ...defaults, room: key }),
+    summary: (ctx) => {
+      const c = ctx as ConferenceContext;
+      const n = Object.keys(c.participants).length;
+      return `${n} participant${n === 1 ? '' : 's'}${c.isStatic ? ', static' : ''}`;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Persistence: one LMDB environment with named databases. The runtime owns `snapshots`
+ * (one record per persisted actor) and `timers` (the due-time index of durable timers);
+ * applications open their own named databases (`messages`, `registrations`, `rooms`...) from
+ * the same environment so that one event's snapshot and data commit in one transaction.
+ *
+ * Keys are tuples with one type per position (PACKAGES.md: `['u']` and `'u'` are the same
+ * key; keys are limited to 1978 bytes).
+ */
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+
+/** Which kind and key name an actor: `['room', 'sip:dev@conf.example.com']`. */
+export type ActorKey = [kind: string, key: string];
+
+/** A pending durable timer as kept inside its actor's record. */
+export interface TimerEntry {
+  /** Absolute due time, ms since epoch. */
+  readonly due: number;
+  /** The event the machine asked to receive (a delayed `raise`). */
+  readonly event: { readonly type: string; readonly [k: string]: unknown };
+}
+
+/** What is stored per actor: the machine's persisted state plus its pending timers. */
+export interface ActorRecord {
+  /** Record layout version: restore accepts this and the previous one. */
+  readonly v: 1;
+  /** The actor kind's machine version (`ActorKind.version`), for migrations. */
+  readonly machineVersion: number;
+  readonly value: unknown;
+  readonly context: unknown;
+  readonly timers: Readonly<Record<string, TimerEntry>>;
+  /** Time of the last event, for the visualizer and idle accounting. */
+  readonly lastEventAt: number;
+}
+
+/** Timer index key: ordered by due time so the scheduler reads the earliest first. */
+export type TimerIndexKey = [due: number, kind: string, key: string, timerId: string];
+
+export interface StoreOptions {
+  /** Directory of the LMDB environment; created if missing. */
+  readonly path: string;
+  /** Maximum number of named databases (default 32). */
+  readonly maxDbs?: number;
+}
+
+/**
+ * One write of application data, prepared before the commit so that a failure while
+ * preparing leaves nothing half-written (LMDB's asynchronous transactions do not roll back
+ * a callback that throws: measured).
+ */
+export type Write =
+  | { readonly db: Database<any, any>; readonly key: Key; readonly value: unknown }
+  | { readonly db: Database<any, any>; readonly key: Key; readonly remove: true };
+
+/** The opened environment and the runtime's own databases. */
+export class Store {
+  readonly env: RootDatabase;
+  readonly snapshots: Database<ActorRecord, ActorKey>;
+  readonly timers: Database<null, TimerIndexKey>;
+
+  constructor(opts: StoreOptions) {
+    this.env = open({ path: opts.path, maxDbs: opts.maxDbs ?? 32 });
+    this.snapshots = this.env.openDB<ActorRecord, ActorKey>({ name: 'snapshots' });
+    this.timers = this.env.openDB<null, TimerIndexKey>({ name: 'timers' });
+  }
+
+  /** Opens (creating if needed) an application database in the same environment. */
+  openDB<V = unknown, K extends Key = Key>(name: string): Database<V, K> {
+    return this.env.openDB<V, K>({ name });
+  }
+
+  /**
+   * Runs `writes` in one LMDB transaction (they must use `putSync`/`removeSync`, as lmdb-js
+   * asks inside transaction callbacks); resolves once it is committed: visible, and
+   * surviving a kill of the process. Concurrent commits are batched by lmdb-js.
+   */
+  commit(writes: () => void): Promise<void> {
+    return this.env.transaction(writes) as Promise<void>;
+  }
+
+  /** Issues prepared writes; call inside `commit`. */
+  static apply(writes: readonly Write[]): void {
+    for (const w of writes) {
+      if ('remove' in w) w.db.removeSync(w.key);
+      else w.db.putSync(w.key, w.value);
+    }
+  }
+
+  /** Waits for every write issued so far to be committed and flushed to disk. */
+  async flushed(): Promise<void> {
+    await this.env.flushed;
+  }
+
+  async close(): Promise<void> {
+    await this.env.flushed;
+    await this.env.close();
+  }
+}

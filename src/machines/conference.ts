@@ -1,0 +1,217 @@
+/**
+ * One chat room (RFC 4579 focus). Pure: it decides and emits effects; the supervisor commits
+ * its snapshot and the transports perform the effects.
+ *
+ * Participants are data in context, not child actors (spawning is O(N^2) and restores badly,
+ * PACKAGES.md). Each one goes `expected` (200 OK sent) -> `joined` (ACK) and is removed
+ * ("dropped") on BYE, CANCEL, loss of its MSRP connection, a kick, or when its ACK does not
+ * come within `ackTimeoutMs` (5 s, RFC 4579 leaves it to the focus; a delayed event keyed by
+ * the participant, made durable by the runtime).
+ *
+ * The room: `idle` (just created) -> `open` -> `closed` (final). An ad-hoc room closes when
+ * its last participant leaves; a static room (provisioned by an administrator) closes only
+ * on `ROOM_DELETED`.
+ */
+import { assign, enqueueActions, setup } from 'xstate';
+import { msrpClose, msrpNotice, sipAcceptJoin, sipBye, sipRespond, type MachineEffect } from './effects.js';
+import { check, identityOf, mayKick, openPolicy, type RoomPolicy } from './policy.js';
+
+/** Who is joining, as the SIP and MSRP layers describe them (plain data). */
+export interface ParticipantInfo {
+  /** Unique within the room: the SIP dialog id of the join. */
+  readonly id: string;
+  /** The participant's identity (P-Asserted-Identity or From URI). */
+  readonly uri: string;
+  readonly displayName?: string;
+  /** SIP dialog state (for BYE after a restart). */
+  readonly dialog: unknown;
+  /** The MSRP session the participant's messages use. */
+  readonly session: unknown;
+}
+
+export interface Participant extends ParticipantInfo {
+  readonly status: 'expected' | 'joined';
+  readonly since: number;
+}
+
+export interface ConferenceContext {
+  readonly room: string;
+  readonly isStatic: boolean;
+  readonly policy: RoomPolicy;
+  readonly ackTimeoutMs: number;
+  readonly participants: Readonly<Record<string, Participant>>;
+}
+
+export interface ConferenceInput {
+  readonly room: string;
+  readonly isStatic?: boolean;
+  readonly policy?: RoomPolicy;
+  readonly ackTimeoutMs?: number;
+}
+
+export type ConferenceEvent =
+  | { type: 'JOIN'; participant: ParticipantInfo; requestRef: string; at: number }
+  | { type: 'ACK_RECEIVED'; participantId: string }
+  | { type: 'ACK_TIMEOUT'; participantId: string }
+  | { type: 'LEFT'; participantId: string; reason: 'bye' | 'cancel' | 'connection-lost' }
+  | { type: 'KICK'; by: string; target: string; requestRef: string }
+  | { type: 'ROOM_PROVISIONED'; policy: RoomPolicy }
+  | { type: 'ROOM_DELETED' };
+
+/** Event factories: each type string spelled once (STYLE.md). */
+export const conferenceEvents = {
+  join: (participant: ParticipantInfo, requestRef: string, at: number) => ({ type: 'JOIN', participant, requestRef, at }) as const,
+  ackReceived: (participantId: string) => ({ type: 'ACK_RECEIVED', participantId }) as const,
+  left: (participantId: string, reason: 'bye' | 'cancel' | 'connection-lost') => ({ type: 'LEFT', participantId, reason }) as const,
+  kick: (by: string, target: string, requestRef: string) => ({ type: 'KICK', by, target, requestRef }) as const,
+  provisioned: (policy: RoomPolicy) => ({ type: 'ROOM_PROVISIONED', policy }) as const,
+  deleted: () => ({ type: 'ROOM_DELETED' }) as const,
+};
+
+const ackTimerId = (participantId: string) => `ack:${participantId}`;
+
+function without(ps: Readonly<Record<string, Participant>>, id: string): Record<string, Participant> {
+  const { [id]: _gone, ...rest } = ps;
+  return rest;
+}
+
+function sessionsExcept(ctx: ConferenceContext, id: string): unknown[] {
+  return Object.values(ctx.participants)
+    .filter((p) => p.id !== id && p.status === 'joined')
+    .map((p) => p.session);
+}
+
+function label(p: Participant): string {
+  return p.displayName ?? identityOf(p.uri);
+}
+
+export const conferenceMachine = setup({
+  types: {
+    context: {} as ConferenceContext,
+    input: {} as ConferenceInput,
+    events: {} as ConferenceEvent,
+    emitted: {} as MachineEffect,
+  },
+  guards: {
+    mayCreate: ({ context, event }) => event.type === 'JOIN' && check(context.policy.create, event.participant.uri, 'create').ok,
+    mayJoin: ({ context, event }) => event.type === 'JOIN' && check(context.policy.join, event.participant.uri, 'join').ok,
+    isEmptyAdhoc: ({ context }) => !context.isStatic && Object.keys(context.participants).length === 0,
+  },
+  actions: {
+    admit: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'JOIN') return;
+      const p: Participant = { ...event.participant, status: 'expected', since: event.at };
+      enqueue.assign({ participants: { ...context.participants, [p.id]: p } });
+      enqueue.emit(sipAcceptJoin(event.requestRef, p.id));
+      enqueue.raise({ type: 'ACK_TIMEOUT', participantId: p.id }, { id: ackTimerId(p.id), delay: context.ackTimeoutMs });
+    }),
+    refuse: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'JOIN') return;
+      const verdict = check(context.policy.join, event.participant.uri, 'join');
+      enqueue.emit(sipRespond(event.requestRef, 403, verdict.reason));
+    }),
+    refuseCreate: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'JOIN') return;
+      enqueue.emit(sipRespond(event.requestRef, 403, check(context.policy.create, event.participant.uri, 'create').reason));
+    }),
+    confirm: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ACK_RECEIVED') return;
+      const p = context.participants[event.participantId];
+      if (p?.status !== 'expected') return; // a retransmitted ACK, or one for someone gone
+      enqueue.cancel(ackTimerId(p.id));
+      enqueue.assign({ participants: { ...context.participants, [p.id]: { ...p, status: 'joined' } } });
+      enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
+    }),
+    dropUnacknowledged: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ACK_TIMEOUT') return;
+      const p = context.participants[event.participantId];
+      if (p?.status !== 'expected') return;
+      enqueue.assign({ participants: without(context.participants, p.id) });
+      enqueue.emit(sipBye(p.dialog, 'SIP;cause=408;text="ACK not received"'));
+      enqueue.emit(msrpClose(p.session));
+    }),
+    remove: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LEFT') return;
+      const p = context.participants[event.participantId];
+      if (p === undefined) return;
+      if (p.status === 'expected') enqueue.cancel(ackTimerId(p.id));
+      enqueue.assign({ participants: without(context.participants, p.id) });
+      // The peer ended the dialog (BYE/CANCEL): no BYE back. A lost connection leaves the dialog up.
+      if (event.reason === 'connection-lost') enqueue.emit(sipBye(p.dialog, 'SIP;cause=200;text="MSRP connection lost"'));
+      enqueue.emit(msrpClose(p.session));
+      if (p.status === 'joined') enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} left the room`));
+    }),
+    kick: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'KICK') return;
+      const verdict = mayKick(context.policy, event.by);
+      if (!verdict.ok) {
+        enqueue.emit(sipRespond(event.requestRef, 403, verdict.reason));
+        return;
+      }
+      const target = identityOf(event.target);
+      const victims = Object.values(context.participants).filter((p) => identityOf(p.uri) === target);
+      if (victims.length === 0) {
+        enqueue.emit(sipRespond(event.requestRef, 404, `${target} is not in the room`));
+        return;
+      }
+      // RFC 4579 5.11: accept the REFER, then BYE the participant on the focus' dialog.
+      enqueue.emit(sipRespond(event.requestRef, 202));
+      let ps = context.participants;
+      for (const p of victims) {
+        if (p.status === 'expected') enqueue.cancel(ackTimerId(p.id));
+        ps = without(ps, p.id);
+        enqueue.emit(sipBye(p.dialog, 'SIP;cause=200;text="Removed from the room"'));
+        enqueue.emit(msrpClose(p.session));
+      }
+      enqueue.assign({ participants: ps });
+      const rest = Object.values(ps).filter((p) => p.status === 'joined').map((p) => p.session);
+      enqueue.emit(msrpNotice(context.room, rest, `${target} was removed from the room`));
+    }),
+    setPolicy: assign({
+      policy: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' ? event.policy : context.policy),
+      isStatic: true,
+    }),
+    endEveryone: enqueueActions(({ context, enqueue }) => {
+      for (const p of Object.values(context.participants)) {
+        if (p.status === 'expected') enqueue.cancel(ackTimerId(p.id));
+        enqueue.emit(sipBye(p.dialog, 'SIP;cause=200;text="Room deleted"'));
+        enqueue.emit(msrpClose(p.session));
+      }
+      enqueue.assign({ participants: {} });
+    }),
+  },
+}).createMachine({
+  id: 'conference',
+  context: ({ input }) => ({
+    room: input.room,
+    isStatic: input.isStatic ?? false,
+    policy: input.policy ?? openPolicy,
+    ackTimeoutMs: input.ackTimeoutMs ?? 5000,
+    participants: {},
+  }),
+  initial: 'idle',
+  states: {
+    idle: {
+      on: {
+        JOIN: [
+          { guard: 'mayCreate', target: 'open', actions: 'admit' },
+          { target: 'closed', actions: 'refuseCreate' },
+        ],
+        ROOM_PROVISIONED: { target: 'open', actions: 'setPolicy' },
+      },
+    },
+    open: {
+      always: { guard: 'isEmptyAdhoc', target: 'closed' },
+      on: {
+        JOIN: [{ guard: 'mayJoin', actions: 'admit' }, { actions: 'refuse' }],
+        ACK_RECEIVED: { actions: 'confirm' },
+        ACK_TIMEOUT: { actions: 'dropUnacknowledged' },
+        LEFT: { actions: 'remove' },
+        KICK: { actions: 'kick' },
+        ROOM_PROVISIONED: { actions: 'setPolicy' },
+        ROOM_DELETED: { target: 'closed', actions: 'endEveryone' },
+      },
+    },
+    closed: { type: 'final' },
+  },
+});
