@@ -1,0 +1,5 @@
+export * from './cpim.js';
+export * from './imdn.js';
+export * from './isComposing.js';
+export * from './sdp.js';
+export * from './xml.js';
