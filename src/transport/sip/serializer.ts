@@ -1,0 +1,116 @@
+/**
+ * Writes SIP messages (the exact inverse of `parseMessage` for messages built by the
+ * application) and builds responses to requests (RFC 3261 8.2.6).
+ */
+import type { SipHeader, SipMessage, SipRequest, SipResponse } from './message.js';
+import { wireHeaderName } from './compact.js';
+import { parseCSeq, parseNameAddr } from './nameAddr.js';
+
+const REASONS: Readonly<Record<number, string>> = Object.freeze({
+  100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
+  199: 'Early Dialog Terminated',
+  200: 'OK', 202: 'Accepted', 204: 'No Notification',
+  300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Moved Temporarily', 305: 'Use Proxy', 380: 'Alternative Service',
+  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
+  405: 'Method Not Allowed', 406: 'Not Acceptable', 407: 'Proxy Authentication Required', 408: 'Request Timeout',
+  410: 'Gone', 412: 'Conditional Request Failed', 413: 'Request Entity Too Large', 414: 'Request-URI Too Long',
+  415: 'Unsupported Media Type', 416: 'Unsupported URI Scheme', 417: 'Unknown Resource-Priority', 420: 'Bad Extension',
+  421: 'Extension Required', 422: 'Session Interval Too Small', 423: 'Interval Too Brief', 428: 'Use Identity Header',
+  429: 'Provide Referrer Identity', 433: 'Anonymity Disallowed', 470: 'Consent Needed',
+  480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected', 483: 'Too Many Hops',
+  484: 'Address Incomplete', 485: 'Ambiguous', 486: 'Busy Here', 487: 'Request Terminated', 488: 'Not Acceptable Here',
+  489: 'Bad Event', 491: 'Request Pending', 493: 'Undecipherable', 494: 'Security Agreement Required',
+  500: 'Server Internal Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  504: 'Server Time-out', 505: 'Version Not Supported', 513: 'Message Too Large', 580: 'Precondition Failure',
+  600: 'Busy Everywhere', 603: 'Decline', 604: 'Does Not Exist Anywhere', 606: 'Not Acceptable', 607: 'Unwanted',
+  608: 'Rejected',
+});
+
+const CLASS_REASONS = ['', 'Provisional', 'Success', 'Redirection', 'Request Failure', 'Server Failure', 'Global Failure'];
+
+/** The usual reason phrase of a status code (RFC 3261 21 and later RFCs); a class name otherwise. */
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? CLASS_REASONS[Math.floor(status / 100)] ?? 'Unknown';
+}
+
+/** CR, LF and NUL can never be part of a header line: they would inject headers (or cut them). */
+function oneLine(s: string): string {
+  return /[\r\n\0]/.test(s) ? s.replace(/[\r\n\0]+/g, ' ') : s;
+}
+
+/**
+ * Serialize a message: start line, one header line per entry in order, then a Content-Length
+ * that always equals the body's byte length (it replaces the first Content-Length entry, or is
+ * appended), CRLF line ends, the body. CR/LF inside values become spaces.
+ */
+export function serializeMessage(msg: SipMessage): Buffer {
+  const body = msg.body ?? Buffer.alloc(0);
+  let head =
+    msg.kind === 'request'
+      ? `${oneLine(msg.method)} ${oneLine(msg.uri)} SIP/2.0\r\n`
+      : `SIP/2.0 ${msg.status} ${oneLine(msg.reason)}\r\n`;
+  let wroteLength = false;
+  for (const h of msg.headers) {
+    if (h.name === 'content-length') {
+      if (wroteLength) continue;
+      wroteLength = true;
+      head += `Content-Length: ${body.length}\r\n`;
+      continue;
+    }
+    head += `${wireHeaderName(oneLine(h.name).replace(/:/g, ''))}: ${oneLine(h.value)}\r\n`;
+  }
+  if (!wroteLength) head += `Content-Length: ${body.length}\r\n`;
+  head += '\r\n';
+  const headBuf = Buffer.from(head, 'utf8');
+  return body.length === 0 ? headBuf : Buffer.concat([headBuf, body]);
+}
+
+/** Options of `buildResponse`. */
+export interface BuildResponseOptions {
+  /** Extra headers appended after the copied ones (Contact, Allow, WWW-Authenticate...). */
+  readonly headers?: readonly SipHeader[];
+  readonly body?: Buffer;
+  /** Added to To when it has no tag yet (RFC 3261 8.2.6.2). */
+  readonly toTag?: string;
+}
+
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+
+/**
+ * Build a response to `req` (RFC 3261 8.2.6.2): copies every Via in order, From, To (with
+ * `toTag` added if To has none), Call-ID and CSeq; Record-Route too for 101-299 responses to
+ * dialog-creating requests (INVITE, SUBSCRIBE, REFER; RFC 3261 12.1.1, RFC 6665 4.1.3); the
+ * Timestamp of the request in a 100 (8.2.6.1). `opts.headers` follow. The reason defaults to the
+ * usual phrase. Content-Length is written by the serializer.
+ */
+export function buildResponse(req: SipRequest, status: number, reason?: string, opts: BuildResponseOptions = {}): SipResponse {
+  const headers: SipHeader[] = [];
+  const copy = (name: string): void => {
+    for (const h of req.headers) if (h.name === name) headers.push(h);
+  };
+  copy('via');
+  copy('from');
+  for (const h of req.headers) {
+    if (h.name !== 'to') continue;
+    let value = h.value;
+    if (opts.toTag !== undefined && !hasTag(value)) value = `${value};tag=${opts.toTag}`;
+    headers.push({ name: 'to', value });
+    break;
+  }
+  copy('call-id');
+  copy('cseq');
+  const method = parseCSeq(req.headers.find((h) => h.name === 'cseq')?.value ?? '')?.method ?? req.method;
+  if (status > 100 && status < 300 && DIALOG_CREATING.has(method)) copy('record-route');
+  if (status === 100) copy('timestamp');
+  if (opts.headers) headers.push(...opts.headers);
+  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: opts.body ?? Buffer.alloc(0) };
+}
+
+function hasTag(to: string): boolean {
+  const na = parseNameAddr(to);
+  if (na !== undefined) return Object.hasOwn(na.params, 'tag');
+  // Unparsable To (a 400 being built for a broken request): look for the parameter textually,
+  // outside the <> so a URI parameter is not mistaken for it.
+  const gt = to.lastIndexOf('>');
+  return /;\s*tag\s*=/i.test(gt >= 0 ? to.slice(gt) : to);
+}
