@@ -138,12 +138,12 @@ export function splitHeaderList(value: string): string[] {
     else if (ch === '<') angle = true;
     else if (ch === '>') angle = false;
     else if (ch === ',' && !angle) {
-      const part = value.slice(start, i).trim();
+      const part = trimWs(value.slice(start, i));
       if (part.length > 0) out.push(part);
       start = i + 1;
     }
   }
-  const last = value.slice(start).trim();
+  const last = trimWs(value.slice(start));
   if (last.length > 0) out.push(last);
   return out;
 }
@@ -152,6 +152,11 @@ export function splitHeaderList(value: string): string[] {
 export function setParam(obj: Record<string, string | null>, name: string, value: string | null): void {
   if (Object.hasOwn(obj, name)) return; // first occurrence wins
   Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** @internal Strip leading and trailing SP / HTAB only. */
+export function trimWs(s: string): string {
+  return s.replace(/^[ \t]+|[ \t]+$/g, '');
 }
 
 /** @internal Index just past the LWS (SP / HTAB) at `i`. */
@@ -270,13 +275,14 @@ export function readHeaderFields(lines: readonly string[], maxHeaders: number, m
     if (fields.length >= maxHeaders) {
       return { ok: false, status: 513, code: 'SIP_TOO_MANY_HEADERS', reason: `Message Too Large - more than ${maxHeaders} header lines`, fields };
     }
-    fields.push({ name: canonicalHeaderName(rawName), value: line.slice(colon + 1).trim() });
+    // Trim only SP/HT: String#trim would also eat U+FEFF and other Unicode spaces of the value.
+    fields.push({ name: canonicalHeaderName(rawName), value: trimWs(line.slice(colon + 1)) });
     return undefined;
   };
   for (const line of lines) {
     if (line.length > 0 && (line[0] === ' ' || line[0] === '\t')) {
       if (cur === undefined) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - continuation line without a header', fields };
-      cur = cur.replace(/[ \t]+$/, '') + ' ' + line.trim();
+      cur = cur.replace(/[ \t]+$/, '') + ' ' + trimWs(line);
       if (cur.length > maxLineBytes) {
         return { ok: false, status: 513, code: 'SIP_HEADER_TOO_LONG', reason: `Message Too Large - header line over ${maxLineBytes} bytes`, fields };
       }
