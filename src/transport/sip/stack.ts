@@ -1,0 +1,708 @@
+/**
+ * The embedded SIP stack: UDP + TCP (+ TLS) listeners, the transaction layer, RFC 3581
+ * response routing, the request checks of `methods.ts`, trusted peers, CANCEL and the UAS 2xx
+ * retransmission. It implements `SipTransport`; dialogs stay with the application.
+ *
+ * In-dialog requests: delivered with their `dialogId`. When `dialogExists` is given, a request
+ * whose dialog it does not know is answered 481 here (RFC 3261 12.2.2); otherwise the
+ * application answers 481 itself.
+ */
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../clock.js';
+import { ProtocolError } from '../../errors.js';
+import type { SipHeader, SipMessage, SipRequest, SipResponse, Via } from './message.js';
+import type { AckTimeout, IncomingRequest, OutgoingRequest, SendRequestOptions, SipEndpoint, SipTransport, SipTransportProtocol } from './transport.js';
+import { dialogIdOfRequest, buildInDialogRequest, type DialogId, type DialogState } from './dialog.js';
+import { parseMessage } from './parser.js';
+import { buildResponse, serializeMessage } from './serializer.js';
+import { getHeader, withHeader } from './headers.js';
+import { formatVia, parseCSeq, parseNameAddr, parseVia } from './nameAddr.js';
+import { defaultSipLimits, type SipLimits } from './limits.js';
+import { UdpTransport } from './udp.js';
+import { StreamTransport, type SipConnection } from './tcp.js';
+import { isTrusted, parseTrustList, type TrustList } from './trust.js';
+import { checkRequest, defaultMethodPolicy, optionsHeaders, type MethodPolicy } from './methods.js';
+import { requestDestination, responseDestination, stampVia } from './destination.js';
+import { ServerRequest, toTagOf } from './serverRequest.js';
+import { defaultSipTimers, timeout64, validateTimers, type SipTimerConfig } from './transaction/timers.js';
+import type { TransactionEnv } from './transaction/env.js';
+import { clientKey, legacyServerKey, serverKey, TransactionTable } from './transaction/table.js';
+import { newBranch, newCallId, newTag } from './transaction/branch.js';
+import { ClientNonInviteTransaction } from './transaction/clientNonInvite.js';
+import { ClientInviteTransaction } from './transaction/clientInvite.js';
+import { ServerInviteTransaction } from './transaction/serverInvite.js';
+import { ServerNonInviteTransaction } from './transaction/serverNonInvite.js';
+import { AckWait } from './transaction/ackWait.js';
+
+/** Configuration of the embedded stack. */
+export interface SipStackOptions {
+  /** Address to bind (`127.0.0.1`, `0.0.0.0`, `::1`). */
+  readonly host: string;
+  /** UDP and TCP port; 0 picks one free port for both. Default 5060. */
+  readonly port?: number;
+  /** Host written in Via and Contact; default `host`. */
+  readonly advertisedHost?: string;
+  /** Disable a transport (both on by default). */
+  readonly udp?: boolean;
+  readonly tcp?: boolean;
+  /** TLS listener (RFC 3261 26.2), enabled when given. Port 0 picks one; default 5061. */
+  readonly tls?: { readonly port?: number; readonly cert: string | Buffer; readonly key: string | Buffer; readonly ca?: string | Buffer; readonly rejectUnauthorized?: boolean };
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly timers?: Partial<SipTimerConfig>;
+  readonly limits?: SipLimits;
+  /** Addresses and CIDR networks; when non-empty, requests from elsewhere get 403. */
+  readonly trustedPeers?: readonly string[];
+  readonly methods?: Partial<MethodPolicy>;
+  /** Answer out-of-dialog OPTIONS here (default true); false delivers them to the application. */
+  readonly answerOptions?: boolean;
+  /** Optional: in-dialog requests for a dialog it denies get 481 before delivery. */
+  readonly dialogExists?: (id: DialogId) => boolean;
+  /** Optional: handles REGISTER (the embedded registrar). */
+  readonly registrar?: { handle(request: IncomingRequest): void };
+  /** Most live transactions (server + client); beyond it new requests get 503. Default 300,000. */
+  readonly maxTransactions?: number;
+}
+
+type ServerTx = ServerInviteTransaction | ServerNonInviteTransaction;
+type ClientTx = ClientInviteTransaction | ClientNonInviteTransaction;
+interface ServerEntry {
+  tx: ServerTx;
+  incoming: ServerRequest | undefined;
+}
+
+const MAX_SIDE_TABLE = 100_000;
+
+/** Creates and starts the stack; resolves once every listener is bound. */
+export async function createSipStack(options: SipStackOptions): Promise<SipStack> {
+  const stack = new SipStack(options);
+  await stack.start();
+  return stack;
+}
+
+/** The embedded implementation of `SipTransport`. */
+export class SipStack implements SipTransport {
+  readonly ports: { udp?: number; tcp?: number; tls?: number } = {};
+  private readonly clock: Clock;
+  private readonly timers: SipTimerConfig;
+  private readonly limits: SipLimits;
+  private readonly log: Logger;
+  private readonly trust: TrustList;
+  private readonly policy: MethodPolicy;
+  private readonly advertised: string;
+  private udp: UdpTransport | undefined;
+  private tcp: StreamTransport | undefined;
+  private tls: StreamTransport | undefined;
+  private readonly server: TransactionTable<ServerEntry>;
+  private readonly client: TransactionTable<ClientTx>;
+  private readonly ackWaits = new Map<string, { wait: AckWait }>();
+  private readonly sentAcks = new Map<string, { ack: SipRequest; dest: SipEndpoint }>();
+  private readonly flows = new Map<string, SipConnection>();
+  private requestHandler: ((r: IncomingRequest) => void) | undefined;
+  private cancelHandler: ((r: IncomingRequest) => void) | undefined;
+  private ackTimeoutHandler: ((e: AckTimeout) => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly options: SipStackOptions) {
+    this.clock = options.clock ?? systemClock();
+    this.timers = { ...defaultSipTimers, ...options.timers };
+    const bad = validateTimers(this.timers);
+    if (bad) throw new Error(`sip: ${bad}`);
+    this.limits = options.limits ?? defaultSipLimits;
+    this.log = options.logger.child({ component: 'sip' });
+    this.trust = parseTrustList(options.trustedPeers ?? []);
+    this.policy = { ...defaultMethodPolicy, ...options.methods };
+    this.advertised = options.advertisedHost ?? options.host;
+    const max = options.maxTransactions ?? 300_000;
+    this.server = new TransactionTable(max);
+    this.client = new TransactionTable(max);
+  }
+
+  // ---- start / stop -------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const want = o.port ?? 5060;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.bindUdpTcp(want);
+        break;
+      } catch (err) {
+        await this.udp?.close();
+        await this.tcp?.close();
+        this.udp = this.tcp = undefined;
+        // Port 0: UDP got a free port that TCP may not have free; try another.
+        if (want !== 0 || attempt >= 10) throw err;
+      }
+    }
+    if (o.tls) {
+      this.tls = new StreamTransport({ transport: 'tls', host: o.host, port: o.tls.port ?? 5061, limits: this.limits, logger: this.log, tls: o.tls });
+      this.tls.on(this.streamEvents());
+      this.ports.tls = await this.tls.start();
+    }
+    this.log.info({ host: o.host, ports: this.ports }, 'sip: listening');
+  }
+
+  private async bindUdpTcp(want: number): Promise<void> {
+    const o = this.options;
+    let port = want;
+    if (o.udp !== false) {
+      this.udp = new UdpTransport({ host: o.host, port, logger: this.log, maxDatagramBytes: this.limits.maxMessageBytes + this.limits.maxBodyBytes });
+      this.udp.onMessage((data, host, p) => this.receive(data, { host, port: p, transport: 'udp' }, undefined));
+      port = this.ports.udp = await this.udp.start();
+    }
+    if (o.tcp !== false) {
+      this.tcp = new StreamTransport({ transport: 'tcp', host: o.host, port, limits: this.limits, logger: this.log });
+      this.tcp.on(this.streamEvents());
+      this.ports.tcp = await this.tcp.start();
+    }
+  }
+
+  private streamEvents() {
+    return {
+      message: (data: Buffer, conn: SipConnection) =>
+        this.receive(data, { host: conn.remoteHost, port: conn.remotePort, transport: conn.transport }, conn),
+      framingError: (error: ProtocolError, conn: SipConnection, head?: Buffer) => this.onFramingError(error, conn, head),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const e of this.server.values()) e.tx.terminate();
+    for (const tx of this.client.values()) tx.terminate();
+    for (const w of this.ackWaits.values()) w.wait.stop();
+    this.server.clear();
+    this.client.clear();
+    this.ackWaits.clear();
+    await Promise.all([this.udp?.close(), this.tcp?.close(), this.tls?.close()]);
+  }
+
+  // ---- SipTransport -------------------------------------------------------------------
+
+  onRequest(handler: (r: IncomingRequest) => void): void {
+    this.requestHandler = handler;
+  }
+  onCancel(handler: (r: IncomingRequest) => void): void {
+    this.cancelHandler = handler;
+  }
+  onAckTimeout(handler: (e: AckTimeout) => void): void {
+    this.ackTimeoutHandler = handler;
+  }
+
+  contactUri(transport: SipTransportProtocol = 'udp'): string {
+    const host = this.advertised.includes(':') && !this.advertised.startsWith('[') ? `[${this.advertised}]` : this.advertised;
+    if (transport === 'tls') return `sips:${host}:${this.ports.tls ?? 5061}`;
+    if (transport === 'tcp') return `sip:${host}:${this.ports.tcp ?? 5060};transport=tcp`;
+    return `sip:${host}:${this.ports.udp ?? this.ports.tcp ?? 5060}`;
+  }
+
+  /** Live transaction counts (for tests and metrics). */
+  get stats(): { server: number; client: number; ackWaits: number } {
+    return { server: this.server.size, client: this.client.size, ackWaits: this.ackWaits.size };
+  }
+
+  // ---- inbound ------------------------------------------------------------------------
+
+  private receive(data: Buffer, source: SipEndpoint, conn: SipConnection | undefined): void {
+    if (this.closed) return;
+    try {
+      const r = parseMessage(data, this.limits);
+      if (!r.ok) {
+        this.onParseError(r.error, r.partial, source, conn);
+        return;
+      }
+      if (r.message.kind === 'response') this.onResponse(r.message);
+      else this.onRequestMessage(r.message, source, conn);
+    } catch (err) {
+      // A bug, not bad input: log it once and keep the process alive.
+      this.log.error({ err, from: `${source.host}:${source.port}` }, 'sip: internal error handling a message');
+    }
+  }
+
+  private onParseError(
+    error: ProtocolError,
+    partial: { kind: 'request' | 'response'; method?: string; uri?: string; headers: SipHeader[] } | undefined,
+    source: SipEndpoint,
+    conn: SipConnection | undefined,
+  ): void {
+    const where = { from: `${source.host}:${source.port}`, transport: source.transport, code: error.code };
+    if (error.status === 0 || !partial || partial.kind !== 'request' || partial.method === 'ACK') {
+      this.log.info({ ...where, reason: error.message }, 'sip: dropped unparseable message');
+      return;
+    }
+    if (error.status === 413 && !conn) {
+      this.log.warn(where, 'sip: dropped over-size UDP request');
+      return;
+    }
+    this.statelessReply(partial, error.status, error.message, source, conn);
+    if (error.status === 413 && conn) conn.close();
+  }
+
+  /** Replies without a transaction (parse errors, 403, 503): Via stamped as usual. */
+  private statelessReply(
+    req: { method?: string; uri?: string; headers: readonly SipHeader[] },
+    status: number,
+    reason: string | undefined,
+    source: SipEndpoint,
+    conn: SipConnection | undefined,
+    extra: SipHeader[] = [],
+  ): void {
+    const top = getHeader(req, 'via');
+    const via = top ? parseVia(top) : undefined;
+    if (!via) {
+      this.log.info({ from: `${source.host}:${source.port}`, status }, 'sip: cannot answer a request without a usable Via');
+      return;
+    }
+    const stamped = stampVia(via, source.host, source.port);
+    const request: SipRequest = {
+      kind: 'request',
+      method: req.method ?? 'UNKNOWN',
+      uri: req.uri ?? '',
+      headers: withHeader(req.headers, 'via', formatVia(stamped)),
+      body: Buffer.alloc(0),
+    };
+    const safeReason = reason?.replace(/[\r\n]+/g, ' ').slice(0, 200);
+    let res: SipResponse;
+    try {
+      res = buildResponse(request, status, safeReason, { headers: extra, toTag: toTagOf(request) ? undefined : newTag() });
+    } catch (err) {
+      this.log.info({ err, status }, 'sip: cannot build a stateless response');
+      return;
+    }
+    this.sendResponse(res, source, conn);
+  }
+
+  private onFramingError(error: ProtocolError, conn: SipConnection, head: Buffer | undefined): void {
+    const source: SipEndpoint = { host: conn.remoteHost, port: conn.remotePort, transport: conn.transport };
+    this.log.warn({ from: `${source.host}:${source.port}`, code: error.code, status: error.status }, 'sip: stream framing error, closing');
+    if (error.status === 0 || !head) return;
+    const r = parseMessage(head, { ...this.limits, maxBodyBytes: Number.MAX_SAFE_INTEGER });
+    const headers = r.ok ? r.message.headers : r.partial?.headers;
+    const kind = r.ok ? r.message.kind : r.partial?.kind;
+    if (!headers || kind !== 'request') return;
+    const method = r.ok && r.message.kind === 'request' ? r.message.method : r.ok ? undefined : r.partial?.method;
+    if (method === 'ACK') return;
+    this.statelessReply({ method, headers }, error.status, error.message, source, conn);
+  }
+
+  private onRequestMessage(raw: SipRequest, source: SipEndpoint, conn: SipConnection | undefined): void {
+    const topValue = getHeader(raw, 'via');
+    const parsedVia = topValue ? parseVia(topValue) : undefined;
+    if (!parsedVia) return; // the parser guarantees a Via; belt and braces
+    const via = stampVia(parsedVia, source.host, source.port);
+    const req: SipRequest = via === parsedVia ? raw : { ...raw, headers: withHeader(raw.headers, 'via', formatVia(via)) };
+
+    if (!isTrusted(this.trust, source.host)) {
+      this.log.info({ from: source.host, method: req.method }, 'sip: request from an untrusted peer refused');
+      if (req.method !== 'ACK') this.statelessReply(req, 403, 'Forbidden', source, conn);
+      return;
+    }
+    if (conn) this.rememberFlow(getHeader(req, 'call-id'), conn);
+
+    const cseq = parseCSeq(getHeader(req, 'cseq') ?? '');
+    const key = serverKey(via, req.method) ?? legacyServerKey(topValue ?? '', getHeader(req, 'call-id') ?? '', cseq?.seq ?? 0, req.method);
+    if (req.method === 'ACK') {
+      this.onAck(req, key, source, conn);
+      return;
+    }
+    const existing = this.server.get(key);
+    if (existing) {
+      existing.tx.receiveRequest(); // retransmission (17.2.1, 17.2.2)
+      return;
+    }
+    const reliable = conn !== undefined;
+    const env: TransactionEnv = {
+      clock: this.clock,
+      timers: this.timers,
+      reliable,
+      send: (m) => this.sendResponse(m as SipResponse, source, conn),
+    };
+    const entry: ServerEntry = { tx: undefined as unknown as ServerTx, incoming: undefined };
+    const onTerminated = () => this.server.delete(key, entry);
+    entry.tx =
+      req.method === 'INVITE'
+        ? new ServerInviteTransaction(env, req, {
+            onTerminated,
+            onAckTimeout: () => this.log.info({ callId: getHeader(req, 'call-id') }, 'sip: no ACK for a non-2xx final response (timer H)'),
+          })
+        : new ServerNonInviteTransaction(env, req, { onTerminated });
+    if (!this.server.add(key, entry)) {
+      this.log.warn({ size: this.server.size }, 'sip: transaction table full, answering 503');
+      this.statelessReply(req, 503, 'Service Unavailable', source, conn, [{ name: 'retry-after', value: '5' }]);
+      return;
+    }
+    const dialogId = dialogIdOfRequest(req);
+    const incoming = new ServerRequest(req, source, dialogId, newTag(), entry.tx, this.contactUri(source.transport), this.log);
+    entry.incoming = incoming;
+    incoming.onFinal = (res) => {
+      entry.incoming = undefined; // keep only what retransmissions need
+      if (req.method === 'INVITE' && res.status >= 200 && res.status < 300) this.startAckWait(req, res, incoming, entry.tx);
+    };
+    // 17.2.1: answer 100 at once rather than arming a 200 ms timer: cheaper and always in time.
+    if (req.method === 'INVITE') incoming.respond(100);
+
+    if (req.method === 'CANCEL') {
+      this.onCancelRequest(req, via, incoming);
+      return;
+    }
+    const rejection = checkRequest(req, this.policy);
+    if (rejection) {
+      incoming.respond(rejection.status, rejection.reason, { headers: rejection.headers });
+      return;
+    }
+    if (req.method === 'OPTIONS' && !dialogId && this.options.answerOptions !== false) {
+      incoming.respond(200, undefined, { headers: optionsHeaders(this.policy) });
+      return;
+    }
+    if (dialogId && this.options.dialogExists && !this.options.dialogExists(dialogId)) {
+      incoming.respond(481);
+      return;
+    }
+    if (req.method === 'REGISTER' && this.options.registrar) {
+      this.deliver(incoming, (r) => this.options.registrar!.handle(r));
+      return;
+    }
+    this.deliver(incoming, this.requestHandler);
+  }
+
+  private deliver(incoming: ServerRequest, handler: ((r: IncomingRequest) => void) | undefined): void {
+    if (!handler) {
+      incoming.respond(500, 'Server Internal Error - no application');
+      return;
+    }
+    try {
+      handler(incoming);
+    } catch (err) {
+      this.log.error({ err, method: incoming.request.method }, 'sip: request handler threw, answering 500');
+      incoming.respond(500);
+    }
+  }
+
+  private onAck(req: SipRequest, key: string, source: SipEndpoint, conn: SipConnection | undefined): void {
+    const entry = this.server.get(key);
+    if (entry && entry.tx instanceof ServerInviteTransaction && entry.tx.state !== 'accepted') {
+      entry.tx.receiveAck(); // ACK for a non-2xx: part of the INVITE transaction (17.2.1)
+      return;
+    }
+    const toTag = toTagOf(req);
+    const cseq = parseCSeq(getHeader(req, 'cseq') ?? '');
+    if (!toTag || !cseq) return;
+    const ackKey = `${getHeader(req, 'call-id')}\u0000${cseq.seq}\u0000${toTag}`;
+    const wait = this.ackWaits.get(ackKey);
+    if (wait) {
+      wait.wait.stop();
+      this.ackWaits.delete(ackKey);
+    }
+    const incoming = new ServerRequest(req, source, dialogIdOfRequest(req), toTag, { respond: () => false }, this.contactUri(source.transport), this.log);
+    void conn;
+    this.deliver(incoming, this.requestHandler);
+  }
+
+  private startAckWait(req: SipRequest, res: SipResponse, incoming: ServerRequest, tx: ServerTx): void {
+    const cseq = parseCSeq(getHeader(req, 'cseq') ?? '');
+    const callId = getHeader(req, 'call-id') ?? '';
+    const toTag = toTagOf(res) ?? '';
+    const ackKey = `${callId}\u0000${cseq?.seq ?? 0}\u0000${toTag}`;
+    const dialogId: DialogId = { callId, localTag: toTag, remoteTag: incoming.dialogId?.remoteTag ?? fromTag(req) };
+    const wait = new AckWait(
+      this.clock,
+      this.timers,
+      res,
+      // Through the transaction while it is Accepted, directly once it ended (timer L).
+      (r) => (tx.state === 'accepted' ? (tx as ServerInviteTransaction).respond(r) : this.sendResponse(r, incoming.source, undefined)),
+      () => {
+        this.ackWaits.delete(ackKey);
+        this.log.info({ callId }, 'sip: 2xx to INVITE never acknowledged');
+        this.ackTimeoutHandler?.({ dialogId, request: req, response: res });
+      },
+    );
+    this.ackWaits.get(ackKey)?.wait.stop();
+    if (this.ackWaits.size >= MAX_SIDE_TABLE) return; // no retransmission beyond the bound
+    this.ackWaits.set(ackKey, { wait });
+    wait.start();
+  }
+
+  /** RFC 3261 9.2: 200 to the CANCEL, 487 to the INVITE if not yet answered. */
+  private onCancelRequest(req: SipRequest, via: Via, incoming: ServerRequest): void {
+    const key = serverKey(via, 'INVITE');
+    const invite = key ? this.server.get(key) : undefined;
+    if (!invite || !(invite.tx instanceof ServerInviteTransaction)) {
+      incoming.respond(481);
+      return;
+    }
+    incoming.respond(200);
+    const inv = invite.incoming;
+    if (inv && !inv.answered) {
+      inv.cancelled = true;
+      inv.respond(487);
+      try {
+        this.cancelHandler?.(inv);
+      } catch (err) {
+        this.log.error({ err }, 'sip: cancel handler threw');
+      }
+    }
+  }
+
+  // ---- responses out ------------------------------------------------------------------
+
+  /** RFC 3261 18.2.2: back on the connection when open, else per the (stamped) top Via. */
+  private sendResponse(res: SipResponse, source: SipEndpoint, conn: SipConnection | undefined): void {
+    const data = serializeMessage(res);
+    if (conn && !conn.closed) {
+      conn.write(data);
+      return;
+    }
+    const top = getHeader(res, 'via');
+    const via = top ? parseVia(top) : undefined;
+    if (!via) return;
+    const dest = responseDestination(via);
+    if (source.transport === 'udp') {
+      this.udp?.send(data, dest.host, dest.port);
+      return;
+    }
+    // The connection is gone: open a new one to received / sent-by port (18.2.2).
+    const stream = source.transport === 'tls' ? this.tls : this.tcp;
+    const port = via.port ?? (source.transport === 'tls' ? 5061 : 5060);
+    stream?.connect(dest.host, port, (err) => this.log.info({ err, to: `${dest.host}:${port}` }, 'sip: could not reconnect to send a response')).write(data);
+  }
+
+  // ---- responses in -------------------------------------------------------------------
+
+  private onResponse(res: SipResponse): void {
+    const top = getHeader(res, 'via');
+    const via = top ? parseVia(top) : undefined;
+    const cseq = parseCSeq(getHeader(res, 'cseq') ?? '');
+    const branch = via?.params.branch;
+    if (!via || !cseq || typeof branch !== 'string') return;
+    const tx = this.client.get(clientKey(branch, cseq.method));
+    if (tx) {
+      tx.receive(res);
+      return;
+    }
+    if (cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) {
+      // A 2xx retransmission after the transaction ended: re-send our ACK (13.2.2.4).
+      const sent = this.sentAcks.get(`${getHeader(res, 'call-id')}\u0000${cseq.seq}\u0000${toTagOf(res) ?? ''}`);
+      if (sent) this.sendTo(sent.ack, sent.dest, undefined, () => {});
+      return;
+    }
+    this.log.debug({ status: res.status, branch }, 'sip: stray response dropped');
+  }
+
+  // ---- requests out -------------------------------------------------------------------
+
+  sendRequest(out: OutgoingRequest, options: SendRequestOptions = {}): Promise<SipResponse> {
+    if (this.closed) return Promise.reject(new Error('sip stack closed'));
+    const req = this.complete(out);
+    const dest0 = options.destination ?? requestDestination(req);
+    if (!dest0) return Promise.reject(new ProtocolError('SIP_NO_DESTINATION', 416, `no route to ${req.uri}`));
+    const dest = this.chooseTransport(dest0, req);
+    const branch = newBranch();
+    const withVia: SipRequest = { ...req, headers: [{ name: 'via', value: this.viaValue(dest.transport, branch) }, ...req.headers] };
+    const key = clientKey(branch, req.method);
+    return new Promise<SipResponse>((resolve) => {
+      let settled = false;
+      let tx: ClientTx | undefined;
+      const settle = (res: SipResponse) => {
+        if (!settled) {
+          settled = true;
+          resolve(res);
+        }
+      };
+      const conn = this.connectionFor(dest, req, options.dialog, () => tx?.transportError());
+      const env: TransactionEnv = {
+        clock: this.clock,
+        timers: this.timers,
+        reliable: dest.transport !== 'udp',
+        send: (m) => this.sendTo(m, dest, conn, () => tx?.transportError()),
+      };
+      let cancelPending = false;
+      let cancelled = false;
+      const sendCancel = () => {
+        cancelled = true;
+        this.sendCancel(withVia, dest, conn);
+        // 9.1: without a final response 64*T1 after the CANCEL, give up.
+        this.clock.setTimeout(() => {
+          if (!settled) {
+            tx?.terminate();
+            settle(this.synthesize(withVia, 408));
+          }
+        }, timeout64(this.timers));
+      };
+      const user = {
+        onResponse: (res: SipResponse) => {
+          if (res.status < 200) {
+            if (cancelPending && !cancelled) sendCancel();
+            try {
+              options.onProvisional?.(res);
+            } catch (err) {
+              this.log.error({ err }, 'sip: onProvisional threw');
+            }
+            return;
+          }
+          if (settled && req.method === 'INVITE' && res.status < 300) {
+            const sent = this.sentAcks.get(`${getHeader(res, 'call-id')}\u0000${parseCSeq(getHeader(res, 'cseq') ?? '')?.seq}\u0000${toTagOf(res) ?? ''}`);
+            if (sent) this.sendTo(sent.ack, sent.dest, undefined, () => {});
+            return;
+          }
+          settle(res);
+        },
+        onTimeout: (kind: 'timeout' | 'transport') => settle(this.synthesize(withVia, kind === 'timeout' ? 408 : 503)),
+        onTerminated: () => this.client.delete(key, tx),
+      };
+      tx = req.method === 'INVITE' ? new ClientInviteTransaction(env, withVia, user) : new ClientNonInviteTransaction(env, withVia, user);
+      if (!this.client.add(key, tx)) {
+        settle(this.synthesize(withVia, 503));
+        return;
+      }
+      if (options.signal && req.method === 'INVITE') {
+        const onAbort = () => {
+          if (settled || cancelled) return;
+          // 9.1: CANCEL only once a provisional response arrived.
+          if (tx?.state === 'proceeding') sendCancel();
+          else cancelPending = true;
+        };
+        if (options.signal.aborted) onAbort();
+        else options.signal.addEventListener('abort', onAbort, { once: true });
+      }
+      tx.start();
+    });
+  }
+
+  /** RFC 3261 9.1: same Request-URI, Call-ID, From, To, CSeq number, top Via and Route. */
+  private sendCancel(invite: SipRequest, dest: SipEndpoint, conn: SipConnection | undefined): void {
+    const keep = new Set(['via', 'route', 'from', 'to', 'call-id', 'max-forwards']);
+    const headers: SipHeader[] = [];
+    let viaSeen = false;
+    for (const h of invite.headers) {
+      if (!keep.has(h.name)) continue;
+      if (h.name === 'via') {
+        if (viaSeen) continue;
+        viaSeen = true;
+      }
+      headers.push(h);
+    }
+    const seq = parseCSeq(getHeader(invite, 'cseq') ?? '')?.seq ?? 1;
+    headers.push({ name: 'cseq', value: `${seq} CANCEL` });
+    const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: invite.uri, headers, body: Buffer.alloc(0) };
+    const branch = parseVia(getHeader(invite, 'via') ?? '')?.params.branch ?? newBranch();
+    const key = clientKey(String(branch), 'CANCEL');
+    let tx: ClientNonInviteTransaction | undefined;
+    const env: TransactionEnv = {
+      clock: this.clock,
+      timers: this.timers,
+      reliable: dest.transport !== 'udp',
+      send: (m) => this.sendTo(m, dest, conn, () => tx?.transportError()),
+    };
+    tx = new ClientNonInviteTransaction(env, cancel, { onResponse() {}, onTimeout() {}, onTerminated: () => this.client.delete(key, tx) });
+    if (this.client.add(key, tx)) tx.start();
+  }
+
+  sendAck(dialog: DialogState, response: SipResponse, options: { headers?: readonly SipHeader[]; body?: Buffer | string } = {}): void {
+    const cseq = parseCSeq(getHeader(response, 'cseq') ?? '');
+    const { request } = buildInDialogRequest(dialog, 'ACK', { cseq: cseq?.seq ?? dialog.localCSeq, headers: options.headers, body: options.body });
+    const dest0 = requestDestination(request);
+    if (!dest0) {
+      this.log.warn({ uri: request.uri }, 'sip: no destination for ACK');
+      return;
+    }
+    const dest = this.chooseTransport(dest0, request);
+    const ack: SipRequest = { ...request, headers: [{ name: 'via', value: this.viaValue(dest.transport, newBranch()) }, ...request.headers] };
+    const conn = this.connectionFor(dest, ack, dialog, () => {});
+    this.sendTo(ack, dest, conn, (err) => this.log.info({ err }, 'sip: ACK not sent'));
+    // Keep it to answer 2xx retransmissions for 64*T1 (13.2.2.4).
+    const key = `${dialog.callId}\u0000${cseq?.seq ?? 0}\u0000${dialog.remoteTag}`;
+    if (this.sentAcks.size < MAX_SIDE_TABLE) {
+      this.sentAcks.set(key, { ack, dest });
+      this.clock.setTimeout(() => this.sentAcks.delete(key), timeout64(this.timers));
+    }
+  }
+
+  /** Fills what the application may omit: Call-ID, From tag, To, CSeq, Max-Forwards. */
+  private complete(out: OutgoingRequest): SipRequest {
+    const base: SipRequest =
+      'kind' in out
+        ? out
+        : { kind: 'request', method: out.method, uri: out.uri, headers: [...(out.headers ?? [])], body: out.body === undefined ? Buffer.alloc(0) : Buffer.from(out.body) };
+    let headers = base.headers.filter((h) => h.name !== 'via');
+    if (!getHeader(base, 'call-id')) headers = withHeader(headers, 'call-id', newCallId(this.advertised));
+    const from = getHeader(base, 'from');
+    const fromNa = from ? parseNameAddr(from) : undefined;
+    if (!from) headers = withHeader(headers, 'from', `<${this.contactUri()}>;tag=${newTag()}`);
+    else if (fromNa && fromNa.params.tag === undefined) headers = withHeader(headers, 'from', `${from};tag=${newTag()}`);
+    if (!getHeader(base, 'to')) headers = withHeader(headers, 'to', `<${base.uri}>`);
+    if (!getHeader(base, 'cseq')) headers = withHeader(headers, 'cseq', `1 ${base.method}`);
+    if (!getHeader(base, 'max-forwards')) headers = withHeader(headers, 'max-forwards', '70');
+    if (base.method === 'INVITE' || base.method === 'SUBSCRIBE' || base.method === 'REFER') {
+      if (!getHeader(base, 'contact')) headers = withHeader(headers, 'contact', `<${this.contactUri()}>`);
+    }
+    return { ...base, headers };
+  }
+
+  /** RFC 3261 18.1.1: a request near the path MTU goes over TCP when it can. */
+  private chooseTransport(dest: SipEndpoint, req: SipRequest): SipEndpoint {
+    if (dest.transport === 'udp' && !this.udp) return { ...dest, transport: 'tcp' };
+    if (dest.transport === 'udp' && this.tcp) {
+      let size = req.body.length + req.uri.length + 100;
+      for (const h of req.headers) size += h.name.length + h.value.length + 4;
+      if (size > 1300) return { ...dest, transport: 'tcp' };
+    }
+    return dest;
+  }
+
+  private viaValue(transport: SipTransportProtocol, branch: string): string {
+    const port = transport === 'tls' ? this.ports.tls : transport === 'tcp' ? this.ports.tcp : this.ports.udp;
+    const host = this.advertised.includes(':') && !this.advertised.startsWith('[') ? `[${this.advertised}]` : this.advertised;
+    return `SIP/2.0/${transport.toUpperCase()} ${host}:${port};branch=${branch};rport`;
+  }
+
+  /**
+   * The connection for a stream destination: an open one to the peer, else the one the dialog's
+   * requests came in on (a UA behind NAT or a TCP client is reachable only there), else a new one.
+   */
+  private connectionFor(dest: SipEndpoint, req: SipRequest, dialog: DialogState | undefined, onError: () => void): SipConnection | undefined {
+    if (dest.transport === 'udp') return undefined;
+    const stream = dest.transport === 'tls' ? this.tls : this.tcp;
+    if (!stream) return undefined;
+    const open = stream.find(dest.host, dest.port);
+    if (open) return open;
+    const flow = this.flows.get(dialog?.callId ?? getHeader(req, 'call-id') ?? '');
+    if (flow && !flow.closed && flow.transport === dest.transport) return flow;
+    return stream.connect(dest.host, dest.port, (err) => {
+      this.log.info({ err, to: `${dest.host}:${dest.port}` }, 'sip: connection failed');
+      onError();
+    });
+  }
+
+  private sendTo(msg: SipMessage, dest: SipEndpoint, conn: SipConnection | undefined, onError: (err?: Error) => void): void {
+    const data = serializeMessage(msg);
+    if (dest.transport === 'udp') {
+      if (!this.udp) return onError(new Error('UDP disabled'));
+      this.udp.send(data, dest.host, dest.port);
+      return;
+    }
+    if (!conn || conn.closed) return onError(new Error('no connection'));
+    conn.write(data);
+  }
+
+  private synthesize(req: SipRequest, status: number): SipResponse {
+    return buildResponse(req, status);
+  }
+
+  private rememberFlow(callId: string | undefined, conn: SipConnection): void {
+    if (!callId) return;
+    if (this.flows.get(callId) === conn) return;
+    this.flows.delete(callId);
+    if (this.flows.size >= MAX_SIDE_TABLE) {
+      const oldest = this.flows.keys().next().value;
+      if (oldest !== undefined) this.flows.delete(oldest);
+    }
+    this.flows.set(callId, conn);
+  }
+}
+
+function fromTag(req: SipRequest): string {
+  const f = getHeader(req, 'from');
+  const t = f ? parseNameAddr(f)?.params.tag : undefined;
+  return typeof t === 'string' ? t : '';
+}
