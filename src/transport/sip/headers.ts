@@ -156,7 +156,12 @@ export function setParam(obj: Record<string, string | null>, name: string, value
 
 /** @internal Strip leading and trailing SP / HTAB only. */
 export function trimWs(s: string): string {
-  return s.replace(/^[ \t]+|[ \t]+$/g, '');
+  // A loop, not /[ \t]+$/: that regex backtracks quadratically on long runs of spaces.
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s[a] === ' ' || s[a] === '\t')) a++;
+  while (b > a && (s[b - 1] === ' ' || s[b - 1] === '\t')) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** @internal Index just past the LWS (SP / HTAB) at `i`. */
@@ -270,7 +275,7 @@ export function readHeaderFields(lines: readonly string[], maxHeaders: number, m
     const colon = line.indexOf(':');
     if (colon < 0) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - header line without colon', fields };
     // HCOLON = *( SP / HTAB ) ":" SWS: white space may precede the colon ("Via  : ...").
-    const rawName = line.slice(0, colon).replace(/[ \t]+$/, '');
+    const rawName = trimWs(line.slice(0, colon));
     if (!isToken(rawName)) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - malformed header name', fields };
     if (fields.length >= maxHeaders) {
       return { ok: false, status: 513, code: 'SIP_TOO_MANY_HEADERS', reason: `Message Too Large - more than ${maxHeaders} header lines`, fields };
@@ -282,7 +287,7 @@ export function readHeaderFields(lines: readonly string[], maxHeaders: number, m
   for (const line of lines) {
     if (line.length > 0 && (line[0] === ' ' || line[0] === '\t')) {
       if (cur === undefined) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - continuation line without a header', fields };
-      cur = cur.replace(/[ \t]+$/, '') + ' ' + trimWs(line);
+      cur = trimWs(cur) + ' ' + trimWs(line);
       if (cur.length > maxLineBytes) {
         return { ok: false, status: 513, code: 'SIP_HEADER_TOO_LONG', reason: `Message Too Large - header line over ${maxLineBytes} bytes`, fields };
       }

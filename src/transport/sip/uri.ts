@@ -65,9 +65,12 @@ function allowed(s: string, extra: ReadonlySet<string>): boolean {
 /** RFC 3261 `hostname` / IPv4address / IPv6reference (brackets kept). */
 function validHost(host: string): boolean {
   if (host.startsWith('[')) return /^\[[0-9A-Fa-f:.]+\]$/.test(host) && host.includes(':');
-  // Hostnames: labels of alphanum and "-" separated by dots, optional trailing dot;
-  // "_" is tolerated because it is common in service names.
-  return /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/.test(host);
+  // Hostnames: labels of alphanum and "-" (not at either end) separated by dots, optional
+  // trailing dot; "_" is tolerated because it is common in service names. Checked label by label
+  // with a linear regex (a single nested-quantifier regex backtracks quadratically).
+  if (host.length === 0 || host.length > 255) return false;
+  const labels = (host.endsWith('.') ? host.slice(0, -1) : host).split('.');
+  return labels.every((l) => /^[A-Za-z0-9_-]+$/.test(l) && l[0] !== '-' && l[l.length - 1] !== '-');
 }
 
 /** The scheme of any absolute URI (`nobodyKnowsThisScheme:x` -> `nobodyknowsthisscheme`), lower-case. */
