@@ -17,7 +17,12 @@ import { canonicalHeaderName } from './headers.js';
 export type FramedItem =
   | { type: 'message'; data: Buffer }
   | { type: 'ping' }
-  | { type: 'error'; error: ProtocolError };
+  /**
+   * The stream is unusable. `head` is the complete header section when the error was found after
+   * it (missing, duplicate, malformed or over-size Content-Length), so that the transport can
+   * still answer the request (400/413) from its Via/From/To/Call-ID/CSeq before closing.
+   */
+  | { type: 'error'; error: ProtocolError; head?: Buffer };
 
 const enum State {
   /** Between messages: skipping CR/LF keep-alives. */
@@ -193,7 +198,8 @@ export class SipStreamFramer {
   /** The header section is complete: read Content-Length and switch to Body (or fail). */
   private endOfHead(items: FramedItem[]): void {
     const headLength = this.scanned;
-    const head = this.peek(headLength).toString('latin1');
+    const headBuf = this.peek(headLength);
+    const head = headBuf.toString('latin1');
     const isResponse = /^SIP\//i.test(head);
     const answerable = (status: number): number => (isResponse ? 0 : status);
     const lines = head.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
@@ -217,29 +223,29 @@ export class SipStreamFramer {
     if (values.length === 0) {
       // RFC 3261 18.3: on a stream Content-Length MUST be present; without it the message
       // boundary is unknowable.
-      this.fail(items, new ProtocolError('SIP_MISSING_CONTENT_LENGTH', answerable(400), 'Bad Request - missing Content-Length on a stream transport'));
+      this.fail(items, new ProtocolError('SIP_MISSING_CONTENT_LENGTH', answerable(400), 'Bad Request - missing Content-Length on a stream transport'), headBuf);
       return;
     }
     if (values.length > 1) {
-      this.fail(items, new ProtocolError('SIP_DUPLICATE_HEADER', answerable(400), 'Bad Request - multiple Content-Length values'));
+      this.fail(items, new ProtocolError('SIP_DUPLICATE_HEADER', answerable(400), 'Bad Request - multiple Content-Length values'), headBuf);
       return;
     }
     if (!/^\d{1,15}$/.test(values[0])) {
-      this.fail(items, new ProtocolError('SIP_BAD_CONTENT_LENGTH', answerable(400), 'Bad Request - malformed Content-Length'));
+      this.fail(items, new ProtocolError('SIP_BAD_CONTENT_LENGTH', answerable(400), 'Bad Request - malformed Content-Length'), headBuf);
       return;
     }
     const length = Number(values[0]);
     // Check the declared size before buffering a byte of the body (ws' haveLength).
     if (length > this.limits.maxBodyBytes) {
-      this.fail(items, new ProtocolError('SIP_BODY_TOO_LARGE', answerable(413), 'Request Entity Too Large'));
+      this.fail(items, new ProtocolError('SIP_BODY_TOO_LARGE', answerable(413), 'Request Entity Too Large'), headBuf);
       return;
     }
     this.messageLength = headLength + length;
     this.state = State.Body;
   }
 
-  private fail(items: FramedItem[], error: ProtocolError): void {
-    items.push({ type: 'error', error });
+  private fail(items: FramedItem[], error: ProtocolError, head?: Buffer): void {
+    items.push(head === undefined ? { type: 'error', error } : { type: 'error', error, head });
     this.state = State.Closed;
     this.chunks = [];
     this.buffered = 0;

@@ -56,6 +56,7 @@ test('a missing Content-Length on a stream is an error and closes the framer', (
   assert.equal(items.length, 1);
   assert.equal(items[0].type === 'error' && items[0].error.status, 400);
   assert.equal(items[0].type === 'error' && items[0].error.code, 'SIP_MISSING_CONTENT_LENGTH');
+  assert.equal(items[0].type === 'error' && items[0].head?.toString(), 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n\r\n');
   assert.ok(f.closed);
   assert.deepEqual(f.push(msg('after')), []);
 });
@@ -72,6 +73,7 @@ test('a declared Content-Length over maxBodyBytes is refused before buffering: 4
   const f = new SipStreamFramer({ maxMessageBytes: 4096, maxHeaders: 100, maxHeaderLineBytes: 1024, maxBodyBytes: 1000 });
   const items = f.push(Buffer.from('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 1001\r\n\r\nxx'));
   assert.equal(items[0].type === 'error' && items[0].error.status, 413);
+  assert.ok(items[0].type === 'error' && items[0].head?.toString().startsWith('MESSAGE sip:a@b SIP/2.0\r\n'));
   assert.ok(f.closed);
   assert.equal(f.bufferedBytes, 0);
 });
@@ -81,7 +83,9 @@ test('a header section over maxMessageBytes is an error: 513', () => {
   const items: FramedItem[] = [];
   items.push(...f.push(Buffer.from('MESSAGE sip:a@b SIP/2.0\r\n')));
   for (let i = 0; i < 20 && !f.closed; i++) items.push(...f.push(Buffer.from('X-Pad: 0123456789\r\n')));
-  assert.equal(items.at(-1)?.type === 'error' && (items.at(-1) as { error: { status: number } }).error.status, 513);
+  const last = items.at(-1);
+  assert.equal(last?.type === 'error' && last.error.status, 513);
+  assert.equal(last?.type === 'error' && last.head, undefined);
   assert.ok(f.closed);
 });
 
