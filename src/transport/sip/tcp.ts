@@ -44,8 +44,8 @@ export interface StreamEvents {
   message(data: Buffer, conn: SipConnection): void;
   /**
    * The framer refused the stream (e.g. 413); the connection is closed after the callback.
-   * `head` is the header section of the offending request when it can be recovered from the
-   * recent bytes (so that the 413 carries its Via, Call-ID and CSeq).
+   * `head` is the header section of the offending request when the framer had it (so that the
+   * 413 carries its Via, Call-ID and CSeq).
    */
   framingError(error: ProtocolError, conn: SipConnection, head: Buffer | undefined): void;
 }
@@ -55,9 +55,7 @@ const CRLF = Buffer.from('\r\n');
 class Connection implements SipConnection {
   closed = false;
   readonly framer: SipStreamFramer;
-  /** The last chunks received, about `maxMessageBytes` of them, to recover a refused head. */
-  private readonly recent: Buffer[] = [];
-  private recentBytes = 0;
+
   constructor(
     readonly id: number,
     readonly transport: 'tcp' | 'tls',
@@ -68,16 +66,6 @@ class Connection implements SipConnection {
     private readonly maxWriteBuffer: number,
   ) {
     this.framer = new SipStreamFramer(limits);
-  }
-  remember(chunk: Buffer, keep: number): void {
-    this.recent.push(chunk);
-    this.recentBytes += chunk.length;
-    while (this.recent.length > 1 && this.recentBytes - this.recent[0].length >= keep) {
-      this.recentBytes -= this.recent.shift()!.length;
-    }
-  }
-  recentHead(): Buffer | undefined {
-    return recoverHead(Buffer.concat(this.recent));
   }
   write(data: Buffer): void {
     if (this.closed) return;
@@ -148,12 +136,11 @@ export class StreamTransport {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (conn.closed) return;
-      conn.remember(chunk, o.limits.maxMessageBytes);
       for (const item of conn.framer.push(chunk)) {
         if (item.type === 'message') this.events.message(item.data, conn);
         else if (item.type === 'ping') conn.write(CRLF); // RFC 5626 3.5.1: CRLFCRLF -> CRLF
         else {
-          this.events.framingError(item.error, conn, conn.recentHead());
+          this.events.framingError(item.error, conn, item.head);
           conn.close();
           return;
         }
@@ -204,20 +191,6 @@ export class StreamTransport {
     this.server = undefined;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
-}
-
-/**
- * The last complete header section that starts with a request line in `bytes`, or undefined.
- * Best effort: used only to address an error response before closing the connection.
- */
-export function recoverHead(bytes: Buffer): Buffer | undefined {
-  const s = bytes.toString('latin1');
-  const re = /(?:^|\n)([A-Za-z]+ \S+ SIP\/2\.0\r\n)/g;
-  let start = -1;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) start = m.index + m[0].length - m[1].length;
-  if (start < 0) return undefined;
-  const end = s.indexOf('\r\n\r\n', start);
-  return end < 0 ? undefined : bytes.subarray(start, end + 4);
 }
 
 /** `::ffff:127.0.0.1` -> `127.0.0.1`; brackets removed; lower-case. */
