@@ -127,3 +127,30 @@ test('keeps only the incomplete tail between pushes', () => {
   f.push(Buffer.concat([a, a.subarray(0, 10)]));
   assert.equal(f.bufferedBytes, 10);
 });
+
+test('a body trickled one byte per segment is held in few buffers and comes out intact', () => {
+  const f = new SipStreamFramer();
+  const a = msg('z'.repeat(100_000));
+  const out: FramedItem[] = [];
+  let maxChunks = 0;
+  for (let i = 0; i < a.length; i++) {
+    out.push(...f.push(a.subarray(i, i + 1)));
+    maxChunks = Math.max(maxChunks, f.bufferedChunks);
+  }
+  assert.deepEqual(messages(out), [a.toString()]);
+  assert.ok(maxChunks <= Math.ceil(a.length / 256) + 1, `held ${maxChunks} buffers`);
+});
+
+test('mixed tiny and large segments frame the same messages as one push', () => {
+  const stream = Buffer.concat([msg('one'), Buffer.from('\r\n\r\n'), msg('two'.repeat(300)), msg('three')]);
+  const sizes = [1, 3, 700, 2, 1, 255, 256, 4, 1000];
+  const f = new SipStreamFramer();
+  const out: FramedItem[] = [];
+  for (let p = 0, k = 0; p < stream.length; k++) {
+    const n = sizes[k % sizes.length];
+    out.push(...f.push(stream.subarray(p, p + n)));
+    p += n;
+  }
+  assert.deepEqual(out.map((i) => i.type), new SipStreamFramer().push(stream).map((i) => i.type));
+  assert.deepEqual(messages(out), messages(new SipStreamFramer().push(stream)));
+});
