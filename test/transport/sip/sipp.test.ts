@@ -12,6 +12,12 @@ import { createSipStack, type SipStack } from '../../../src/transport/sip/stack.
 import type { IncomingRequest } from '../../../src/transport/sip/transport.js';
 import { buildInDialogRequest, createUasDialog } from '../../../src/transport/sip/dialog.js';
 import { describeRun, runSipp, SIPP } from '../../helpers/sipp.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { open, type RootDatabase } from 'lmdb';
+import { systemClock } from '../../../src/clock.js';
+import { Registrar, type RegistrationEvent } from '../../../src/transport/sip/registrar.js';
+import { RegistrationStore } from '../../../src/transport/sip/registrationStore.js';
 
 const logger = pino({ level: 'silent' });
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -57,12 +63,24 @@ describe('SIPp end to end', { skip, concurrency: false }, () => {
   let stack: SipStack;
   const seen: IncomingRequest[] = [];
   const notifyResults: number[] = [];
+  const regEvents: RegistrationEvent[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'parley-sipp-'));
+  let env: RootDatabase;
+  let registrar: Registrar;
 
   before(async () => {
-    stack = await createSipStack({ host: '127.0.0.1', port: 0, logger, timers: { t1: 100, t2: 400, t4: 500 } });
+    env = open({ path: dir });
+    registrar = new Registrar({ store: new RegistrationStore(env.openDB({ name: 'registrations' })), clock: systemClock(), logger });
+    registrar.events.on((e) => regEvents.push(e));
+    stack = await createSipStack({ host: '127.0.0.1', port: 0, logger, timers: { t1: 100, t2: 400, t4: 500 }, registrar });
     testApp(stack, seen, notifyResults);
   });
-  after(() => stack.close());
+  after(async () => {
+    await stack.close();
+    registrar.close();
+    await env.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   for (const transport of ['u1', 't1'] as const) {
     const label = transport === 'u1' ? 'UDP' : 'TCP';
@@ -70,6 +88,13 @@ describe('SIPp end to end', { skip, concurrency: false }, () => {
     it(`answers OPTIONS with 200 and Allow over ${label}`, async () => {
       const r = await runSipp({ scenario: scenario('options.xml'), port: stack.ports.udp!, transport });
       assert.equal(r.code, 0, describeRun(r));
+    });
+
+    it(`registers, refreshes and un-registers over ${label}`, async () => {
+      const before = regEvents.length;
+      const r = await runSipp({ scenario: scenario('register.xml'), port: stack.ports.udp!, transport });
+      assert.equal(r.code, 0, describeRun(r));
+      assert.deepEqual(regEvents.slice(before).map((e) => `${e.type} ${e.aor}`), ['online sip:alice1@example.com', 'offline sip:alice1@example.com']);
     });
 
     it(`delivers MESSAGE to the application, which answers 200, over ${label}`, async () => {

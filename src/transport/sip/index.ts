@@ -1,0 +1,20 @@
+/**
+ * Parley's SIP transport: the `SipTransport` interface, the embedded stack, dialogs, the
+ * registrar and reg events, trusted peers, request checks. The pure codec has its own index,
+ * `codec.ts`.
+ */
+export type {
+  SipTransport, IncomingRequest, OutgoingRequest, RespondOptions, SendRequestOptions, SipEndpoint, SipTransportProtocol, AckTimeout,
+} from './transport.js';
+export { createSipStack, SipStack, type SipStackOptions } from './stack.js';
+export {
+  createUasDialog, createUacDialog, buildInDialogRequest, onRemoteRequest, onRefreshResponse, dialogIdOf, dialogIdOfRequest,
+  dialogIdOfResponse, dialogKey, type DialogId, type DialogState, type InDialogOptions,
+} from './dialog.js';
+export { Registrar, RegistrationEvents, requestToContact, type RegistrarOptions, type RegistrationEvent, type RegisterResult } from './registrar.js';
+export { RegistrationStore, type Binding, type RegisteredContact, type BindingWriter } from './registrationStore.js';
+export { parseReginfo, reginfoFromNotify, RegEventTracker, defaultReginfoLimits, type Reginfo, type ReginfoContact, type ReginfoRegistration, type ReginfoLimits } from './regEvent.js';
+export { parseTrustList, isTrusted, type TrustList } from './trust.js';
+export { checkRequest, optionsHeaders, defaultMethodPolicy, type MethodPolicy, type Rejection } from './methods.js';
+export { defaultSipTimers, type SipTimerConfig } from './transaction/timers.js';
+export { newBranch, newTag, newCallId } from './transaction/branch.js';
