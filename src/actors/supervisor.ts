@@ -65,7 +65,6 @@ export class Supervisor {
   private readonly scheduler: TimerScheduler;
   private readonly idleMs: number;
   private readonly maxResident: number;
-  private readonly inflightCommits = new Set<Promise<unknown>>();
   private sweepHandle: TimerHandle | undefined;
   private accepting = true;
   private anonTimer = 0;
@@ -142,16 +141,14 @@ export class Supervisor {
     this.accepting = false;
     this.scheduler.stop();
     if (this.sweepHandle) this.opts.clock.clearTimeout(this.sweepHandle);
-    while (this.inflightCommits.size > 0) await Promise.allSettled([...this.inflightCommits]);
+    await this.opts.store.settled();
   }
 
   /** Passivates every resident actor idle for at least `idleMs` (also run periodically). */
   passivateIdle(now = this.opts.clock.now()): number {
     let n = 0;
-    // The Map is kept in order of last activity: stop at the first recent one.
     for (const [id, r] of this.resident) {
-      if (now - r.lastEventAt < this.idleMs) break;
-      if (r.inflight > 0) continue;
+      if (now - r.lastEventAt < this.idleMs || r.inflight > 0) continue;
       this.resident.delete(id);
       n++;
       this.publish(() => ({ type: 'actor.passivated', kind: r.kind.name, key: r.key, at: now }));
@@ -170,13 +167,10 @@ export class Supervisor {
 
   private activate(kindName: string, key: string, create: boolean, event: EventObject): Resident | undefined {
     const id = idOf(kindName, key);
+    // Not re-inserted to keep the Map in LRU order: a delete+set per event on a large Map
+    // made activation the hottest function of bench/runtime.ts (V8 compacts it often).
     const existing = this.resident.get(id);
-    if (existing) {
-      // Move to the end: the Map stays ordered by last activity (cheap LRU).
-      this.resident.delete(id);
-      this.resident.set(id, existing);
-      return existing;
-    }
+    if (existing) return existing;
     const known = this.kinds.get(kindName);
     if (known === undefined) throw new Error(`unknown actor kind ${kindName}`);
     const { kind, stepper } = known;
@@ -205,6 +199,7 @@ export class Supervisor {
     return r;
   }
 
+  /** Over the cap: passivate in activation order (the Map's order), skipping busy actors. */
   private evictOldest(): void {
     for (const [id, r] of this.resident) {
       if (this.resident.size <= this.maxResident) return;
@@ -282,10 +277,13 @@ export class Supervisor {
 
     const done = next.status === 'done';
     const ref = this.refOf(r);
-    const outEffects = effects.filter((e) => !isStoreEffect(e));
-    let writes: Write[];
+    const outEffects: Effect[] = [];
+    const writes: Write[] = [];
     try {
-      writes = effects.filter(isStoreEffect).flatMap((e) => this.opts.effects.storeWrites(e, ref));
+      for (const e of effects) {
+        if (isStoreEffect(e)) writes.push(...this.opts.effects.storeWrites(e, ref));
+        else outEffects.push(e);
+      }
     } catch (err) {
       ref.logger.error({ err, event: event.type }, 'store effect refused; event not committed');
       this.resident.delete(idOf(kind, r.key));
@@ -337,8 +335,6 @@ export class Supervisor {
         throw err;
       },
     );
-    this.inflightCommits.add(result);
-    void result.finally(() => this.inflightCommits.delete(result)).catch(() => undefined);
     return result;
   }
 

@@ -1,0 +1,116 @@
+/**
+ * Runtime benchmark (issue 2): persisted events per second through the supervisor for 1,
+ * 1,000 and 100,000 distinct actors; heap per resident idle actor; time from start until
+ * the supervisor accepts traffic with 100,000 persisted actors; latency of the first event
+ * to a passivated actor.
+ *
+ *   npx tsx --expose-gc bench/runtime.ts [events=200000]
+ *
+ * Each room holds one joined host; the events cycle a guest through it: JOIN (participant
+ * added, ACK timer armed), ACK_RECEIVED (joined, timer cancelled), LEFT (removed). Every
+ * event is a real conference-machine transition whose snapshot and timer index entries are
+ * committed to LMDB; a dispatch counts when its commit resolved. Temp dir, system clock.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { systemClock } from '../src/clock.js';
+import { roomKind } from '../src/actors/roomKind.js';
+import { Store } from '../src/actors/store.js';
+import { Supervisor } from '../src/actors/supervisor.js';
+import { conferenceEvents as ev } from '../src/machines/conference.js';
+
+const EVENTS = Number(process.argv[2] ?? 200_000);
+const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+const effects = { storeWrites: () => [], execute: () => undefined };
+
+function open(): { store: Store; sup: Supervisor } {
+  const store = new Store({ path: dir });
+  const sup = new Supervisor({ store, clock: systemClock(), logger: pino({ level: 'silent' }), kinds: [roomKind({ ackTimeoutMs: 3_600_000 })], effects, idleMs: 3_600_000 });
+  sup.start();
+  return { store, sup };
+}
+
+const room = (i: number) => `sip:room${i}@conf.example.com`;
+const person = (i: number) => ({ id: `d${i}`, uri: `sip:user${i}@example.com`, dialog: { callId: `c${i}` }, session: `s${i}` });
+
+async function populate(sup: Supervisor, n: number): Promise<void> {
+  const batch = 5000;
+  for (let i = 0; i < n; i += batch) {
+    const ps: Promise<unknown>[] = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) {
+      ps.push(sup.dispatch('room', room(j), ev.join(person(j), `q${j}`, Date.now()), { create: true }));
+      ps.push(sup.dispatch('room', room(j), ev.ackReceived(`d${j}`)));
+    }
+    await Promise.all(ps);
+  }
+}
+
+/**
+ * Dispatches `total` events round-robin over `actors` rooms, keeping `inFlight` dispatches
+ * outstanding (a server with many connections), and returns committed events per second.
+ */
+async function throughput(sup: Supervisor, actors: number, total: number, inFlight = 4000): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < total) {
+      const k = next++;
+      const a = k % actors;
+      const guest = `g${a}`;
+      const step = Math.floor(k / actors) % 3;
+      const event =
+        step === 0 ? ev.join({ ...person(a), id: guest }, `q${k}`, Date.now()) : step === 1 ? ev.ackReceived(guest) : ev.left(guest, 'bye');
+      await sup.dispatch('room', room(a), event);
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return total / ((performance.now() - t0) / 1000);
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+function heap(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+const { store, sup } = open();
+const rows: string[] = [];
+await populate(sup, 100_000);
+for (const n of (process.env.BENCH_N ? [Number(process.env.BENCH_N)] : [1, 1000, 100_000])) {
+  await throughput(sup, n, 3 * n * Math.max(1, Math.floor(20_000 / (3 * n)))); // warm-up, whole cycles
+  const rate = await throughput(sup, n, 3 * n * Math.max(1, Math.floor(EVENTS / (3 * n))));
+  rows.push(`events/s, ${String(n).padStart(6)} distinct actors: ${Math.round(rate).toLocaleString('en-US')}`);
+}
+
+// Heap per resident idle actor: passivate everything, then reactivate 100,000.
+sup.passivateIdle(Date.now() + 7_200_000);
+const before = heap();
+await throughput(sup, 100_000, 300_000);
+const after = heap();
+rows.push(`heap per resident idle actor: ${((after - before) / 100_000 / 1024).toFixed(2)} KB (${sup.residentCount} resident)${gc ? '' : ' (run with --expose-gc for a precise figure)'}`);
+await sup.stop();
+await store.close();
+
+// Start-up with 100,000 persisted actors, and the first event to a passivated one.
+const t0 = performance.now();
+const second = open();
+const ready = performance.now() - t0;
+rows.push(`ready with 100,000 persisted actors: ${ready.toFixed(1)} ms`);
+const t1 = performance.now();
+await second.sup.dispatch('room', room(54_321), ev.left('g54321', 'bye'));
+rows.push(`first event to a passivated actor (restore + step + commit): ${(performance.now() - t1).toFixed(2)} ms`);
+const lat: number[] = [];
+for (let i = 0; i < 1000; i++) {
+  const t = performance.now();
+  await second.sup.dispatch('room', room(i * 97), ev.left(`g${i * 97}`, 'bye'));
+  lat.push(performance.now() - t);
+}
+lat.sort((a, b) => a - b);
+rows.push(`activation latency over 1,000 passivated actors: p50 ${lat[500].toFixed(2)} ms, p99 ${lat[990].toFixed(2)} ms`);
+await second.sup.stop();
+await second.store.close();
+rmSync(dir, { recursive: true, force: true });
+process.stdout.write(rows.join('\n') + '\n');
