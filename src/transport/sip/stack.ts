@@ -198,8 +198,14 @@ export class SipStack implements SipTransport {
   }
 
   /** Live transaction counts (for tests and metrics). */
-  get stats(): { server: number; client: number; ackWaits: number } {
-    return { server: this.server.size, client: this.client.size, ackWaits: this.ackWaits.size };
+  get stats(): { server: number; client: number; ackWaits: number; tcpConnections: number; tlsConnections: number } {
+    return {
+      server: this.server.size,
+      client: this.client.size,
+      ackWaits: this.ackWaits.size,
+      tcpConnections: this.tcp?.connectionCount ?? 0,
+      tlsConnections: this.tls?.connectionCount ?? 0,
+    };
   }
 
   // ---- inbound ------------------------------------------------------------------------

@@ -261,3 +261,52 @@ describe('embedded stack over TCP', () => {
     assert.match(c.data(), /SIP\/2\.0 413[^\r]*\r\n(.|\r\n)*CSeq: 1 MESSAGE/);
   });
 });
+
+describe('embedded stack over TLS', () => {
+  let stack: SipStack;
+  let client: SipStack;
+  let cert = '';
+  before(async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'parley-tls-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    stack = await createSipStack({ host: '127.0.0.1', port: 0, logger, tls: { port: 0, cert, key } });
+    stack.onRequest((r) => r.respond(200, undefined, { headers: [{ name: 'x-transport', value: r.source.transport }] }));
+    client = await createSipStack({ host: '127.0.0.1', port: 0, logger, tls: { port: 0, cert, key, ca: cert } });
+  });
+  after(async () => {
+    await stack.close();
+    await client.close();
+  });
+
+  it('answers OPTIONS received over TLS on the same connection', async () => {
+    const { connect: tlsConnect } = await import('node:tls');
+    const sock = tlsConnect({ host: '127.0.0.1', port: stack.ports.tls!, ca: cert });
+    let buf = '';
+    sock.on('data', (d) => (buf += d.toString()));
+    await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+    sock.write(raw('OPTIONS').replace('SIP/2.0/UDP', 'SIP/2.0/TLS'));
+    for (let i = 0; i < 200 && !buf.includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
+    sock.destroy();
+    assert.match(buf, /^SIP\/2\.0 200 OK\r\n/);
+  });
+
+  it('sends a request to a sips: URI over TLS and reuses the connection for the next one', async () => {
+    const uri = `sips:bob@127.0.0.1:${stack.ports.tls}`;
+    const a = await client.sendRequest({ method: 'MESSAGE', uri, body: 'one', headers: [{ name: 'content-type', value: 'text/plain' }] });
+    assert.equal(a.status, 200);
+    assert.equal(getHeader(a, 'x-transport'), 'tls');
+    const b = await client.sendRequest({ method: 'MESSAGE', uri, body: 'two', headers: [{ name: 'content-type', value: 'text/plain' }] });
+    assert.equal(b.status, 200);
+    assert.equal(client.stats.tlsConnections, 1);
+  });
+});
