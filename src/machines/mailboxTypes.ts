@@ -1,0 +1,146 @@
+/**
+ * The mailbox's configuration, context and events (the MSILO model). Kept apart from the
+ * machine so the pure steps (`mailboxSteps.ts`) and the application share them.
+ */
+import type { IncomingMessage } from './mailboxEffects.js';
+
+/** msilo's parameters, plus pacing. Defaults in `defaultMailboxConfig`. */
+export interface MailboxConfig {
+  /** Most messages per AoR; 0 = unlimited (msilo `max_messages`). */
+  readonly maxMessages: number;
+  /** Retry period for failed deliveries while online (msilo `check_time`, 30 s). */
+  readonly checkTimeMs: number;
+  /** The expiry sweep runs every `cleanPeriod` x `checkTimeMs` (msilo `clean_period`, 5). */
+  readonly cleanPeriod: number;
+  /** Lifetime of a stored message (msilo `expire_time`, 259200 s = 72 h). */
+  readonly expireTimeMs: number;
+  /** Deliveries in flight at once per mailbox, so 10,000 stored do not flood a client. */
+  readonly maxInFlight: number;
+  /** Seqs read per `mailbox.loadBatch`. */
+  readonly batchSize: number;
+  /**
+   * A delivery or batch read with no answer for this long counts as failed: only a restart
+   * loses an answer (the SIP layer always resolves, 408 after 64*T1 = 32 s), so this exceeds it.
+   */
+  readonly stallMs: number;
+  /** msilo `from_address`: tell the sender the user is offline (off by default). */
+  readonly notifySender: boolean;
+  /** Most message-waiting subscribers per mailbox. */
+  readonly maxSubscribers: number;
+}
+
+export const defaultMailboxConfig: MailboxConfig = Object.freeze({
+  maxMessages: 0,
+  checkTimeMs: 30_000,
+  cleanPeriod: 5,
+  expireTimeMs: 259_200_000,
+  maxInFlight: 10,
+  batchSize: 50,
+  stallMs: 40_000,
+  notifySender: false,
+  maxSubscribers: 10,
+});
+
+/** A message being (or about to be) delivered. */
+export interface Pending {
+  readonly seq: number;
+  readonly reminder: boolean;
+}
+
+/** One sweep through the stored messages while the user is online. */
+export interface Pass {
+  /** Highest seq read so far (`loadBatch` continues after it). */
+  readonly cursor: number;
+  readonly loading: boolean;
+  /** The last read returned the end of the mailbox. */
+  readonly exhausted: boolean;
+  /** Loaded, not yet sent (at most `batchSize`). */
+  readonly queue: readonly Pending[];
+  /** Deliveries that failed in this pass: a retry is due after `checkTimeMs`. */
+  readonly failed: number;
+  /** Earliest send time of a reminder seen and skipped (not yet due). */
+  readonly nextReminder: number | null;
+  /** Something new is deliverable (reminder due, new contact): run another pass at the end. */
+  readonly rerun: boolean;
+}
+
+/**
+ * Small metadata only: the snapshot is JSON rewritten on every event. Bodies are in the
+ * `messages` database. Deadlines are absolute times (the runtime also keeps them as timers).
+ */
+export interface MailboxContext {
+  readonly aor: string;
+  /** Messages stored (reminders included). */
+  readonly count: number;
+  readonly nextSeq: number;
+  readonly online: boolean;
+  readonly inflight: readonly Pending[];
+  readonly pass: Pass | null;
+  readonly sweeping: boolean;
+  readonly checkAt: number | null;
+  readonly sweepAt: number | null;
+  readonly reminderAt: number | null;
+  readonly stallAt: number | null;
+  /** Earliest expiry among stored messages (a lower bound). */
+  readonly nextExpiryAt: number | null;
+  /** Duplicate-suppression keys of the last stores (covers the window before their commit). */
+  readonly recentKeys: readonly string[];
+  /** Seqs deleted recently: a scan or admin read that raced their commit must not count them twice. */
+  readonly recentDeletes: readonly number[];
+  /** Message-waiting subscription ids (RFC 3842); a mailbox with subscribers does not stop. */
+  readonly subscribers: readonly string[];
+}
+
+export interface MailboxInput {
+  readonly aor: string;
+  readonly online?: boolean;
+}
+
+/** What `mailbox.loadBatch` returns per message. */
+export interface BatchEntry {
+  readonly seq: number;
+  readonly sendAt?: number;
+  readonly expiresAt: number;
+}
+
+export type MailboxEvent =
+  | { type: 'STORE_MESSAGE'; at: number; requestRef?: string; online: boolean; message: IncomingMessage; dedupKeys: readonly string[] }
+  | { type: 'USER_ONLINE'; at: number }
+  | { type: 'USER_OFFLINE'; at: number }
+  | { type: 'BATCH_LOADED'; at: number; after: number; entries: readonly BatchEntry[]; exhausted: boolean }
+  /** `status` 0: the message was gone when the executor looked (deleted meanwhile). */
+  | { type: 'DELIVERY_RESULT'; at: number; seq: number; status: number }
+  | { type: 'SWEPT'; at: number; expired: readonly number[]; more: boolean; nextExpiresAt: number | null; nextSendAt: number | null }
+  | { type: 'CHECK_DUE'; at: number }
+  | { type: 'SWEEP_DUE'; at: number }
+  | { type: 'REMINDER_DUE'; at: number }
+  | { type: 'DELIVERY_STALLED'; at: number }
+  | { type: 'DELETE_MESSAGES'; at: number; seqs: readonly number[] }
+  | { type: 'SUBSCRIBED'; at: number; id: string }
+  | { type: 'UNSUBSCRIBED'; at: number; id: string };
+
+/** Event factories: each type string spelled once. */
+export const mailboxEvents = {
+  store: (at: number, message: IncomingMessage, dedupKeys: readonly string[], online: boolean, requestRef?: string) =>
+    ({ type: 'STORE_MESSAGE', at, message, dedupKeys, online, ...(requestRef !== undefined ? { requestRef } : {}) }) as const,
+  online: (at: number) => ({ type: 'USER_ONLINE', at }) as const,
+  offline: (at: number) => ({ type: 'USER_OFFLINE', at }) as const,
+  batchLoaded: (at: number, after: number, entries: readonly BatchEntry[], exhausted: boolean) =>
+    ({ type: 'BATCH_LOADED', at, after, entries, exhausted }) as const,
+  deliveryResult: (at: number, seq: number, status: number) => ({ type: 'DELIVERY_RESULT', at, seq, status }) as const,
+  swept: (at: number, expired: readonly number[], more: boolean, nextExpiresAt: number | null, nextSendAt: number | null) =>
+    ({ type: 'SWEPT', at, expired, more, nextExpiresAt, nextSendAt }) as const,
+  checkDue: (at: number) => ({ type: 'CHECK_DUE', at }) as const,
+  sweepDue: (at: number) => ({ type: 'SWEEP_DUE', at }) as const,
+  reminderDue: (at: number) => ({ type: 'REMINDER_DUE', at }) as const,
+  deliveryStalled: (at: number) => ({ type: 'DELIVERY_STALLED', at }) as const,
+  deleteMessages: (at: number, seqs: readonly number[]) => ({ type: 'DELETE_MESSAGES', at, seqs }) as const,
+  subscribed: (at: number, id: string) => ({ type: 'SUBSCRIBED', at, id }) as const,
+  unsubscribed: (at: number, id: string) => ({ type: 'UNSUBSCRIBED', at, id }) as const,
+};
+
+/** Timer ids (one of each per mailbox). */
+export const MAILBOX_TIMERS = { check: 'check', sweep: 'sweep', reminder: 'reminder', stall: 'stall' } as const;
+
+/** Quota refusal (RFC 3428 leaves it open): 486 is a final "not able to take more" a client shows. */
+export const MAILBOX_FULL = { status: 486, reason: 'Mailbox Full' } as const;
