@@ -1,0 +1,15 @@
+export * from './byteRange.js';
+export * from './chunker.js';
+export { MsrpConnection, newTxId } from './connection.js';
+export * from './endpoint.js';
+export * from './limits.js';
+export * from './listener.js';
+export * from './message.js';
+export * from './msrpUri.js';
+export * from './parser.js';
+export * from './reassembler.js';
+export * from './reports.js';
+export * from './serializer.js';
+export * from './session.js';
+export * from './sessionTable.js';
+export * from './transactions.js';
