@@ -140,6 +140,11 @@ export class MsrpConnection {
 
   private onData(chunk: Buffer): void {
     const items = this.parser.push(chunk);
+    // Answers to one segment's requests leave in one write, not one syscall each.
+    if (items.length > 1) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
     for (const item of items) {
       if (this.closed) return;
       if (item instanceof MsrpParseError) {
