@@ -23,6 +23,8 @@ export class ActorList {
     this.filters = { kind: '', q: '', state: '' };
     this.next = null;
     this.loading = false;
+    // Nothing to load until the first setFilters.
+    this.complete = true;
     this.generation = 0;
     this.selected = '';
     this.rendered = '';
@@ -38,6 +40,8 @@ export class ActorList {
     this.byId.clear();
     this.next = null;
     this.complete = false;
+    // A load of the previous generation may still be in flight: it will discard its rows.
+    this.loading = false;
     this.viewport.scrollTop = 0;
     this.render(true);
     await this.loadMore();

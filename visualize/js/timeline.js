@@ -1,6 +1,7 @@
 // The selected actor's timeline (newest first), its pending durable timers, and the JSON
 // panel that shows the current context or, for a picked event, the snapshots around it.
 import { clockTime, el, relative, stateText } from './format.js';
+import { jsonDiff } from './jsonDiff.js';
 
 const KIND_LABEL = { created: 'created', restored: 'restored', passivated: 'passivated', stopped: 'stopped', error: 'error' };
 
@@ -58,16 +59,24 @@ export function renderContext(box, title, context) {
   box.replaceChildren(jsonBlock('current', 'now', context));
 }
 
-/** Shows one event with the snapshot before and after it. */
+let foldEqual = true;
+
+/** Shows one event with the snapshot before and after it, changes marked, equal parts folded. */
 export function renderSnapshots(box, title, entry, onClose) {
-  title.replaceChildren(`${entry.type} at ${clockTime(entry.at)}`, el('button', { class: 'link', type: 'button', text: 'back to context', onclick: onClose }));
-  const blocks = [];
-  if (entry.event !== undefined) blocks.push(jsonBlock('event', 'event', entry.event));
-  if (entry.error) blocks.push(jsonBlock('error', 'error', entry.error));
+  const toggle = el('button', { class: 'link', type: 'button', text: foldEqual ? 'show all' : 'fold unchanged' });
+  toggle.addEventListener('click', () => {
+    foldEqual = !foldEqual;
+    renderSnapshots(box, title, entry, onClose);
+  });
+  title.replaceChildren(`${entry.type} at ${clockTime(entry.at)}`, el('span', { class: 'title-actions' }, toggle, el('button', { class: 'link', type: 'button', text: 'back to context', onclick: onClose })));
+  // Before/after first: they are what a reader came for; the event and effects follow.
+  const side = (cls, label, v, other) => el('div', { class: `json ${cls}` }, el('div', { class: 'json-label', text: label }), jsonDiff(v, other, { fold: foldEqual }));
   const pair = el('div', { class: 'pair' });
-  if (entry.before) pair.append(jsonBlock('before', `before · ${stateText(entry.before.value)}`, entry.before));
-  if (entry.after) pair.append(jsonBlock('after', `after · ${stateText(entry.after.value)}`, entry.after));
-  if (entry.effects?.length) blocks.push(pair, jsonBlock('effects', 'effects', entry.effects));
-  else blocks.push(pair);
+  if (entry.before) pair.append(side('before', `before · ${stateText(entry.before.value)}`, entry.before, entry.after));
+  if (entry.after) pair.append(side('after', `after · ${stateText(entry.after.value)}`, entry.after, entry.before));
+  const blocks = [pair];
+  if (entry.error) blocks.push(jsonBlock('error', 'error', entry.error));
+  if (entry.event !== undefined) blocks.push(jsonBlock('event', 'event', entry.event));
+  if (entry.effects?.length) blocks.push(jsonBlock('effects', 'effects', entry.effects));
   box.replaceChildren(...blocks);
 }
