@@ -8,11 +8,37 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { setup } from 'xstate';
+import type { ActorKind } from '../../src/actors/kind.js';
+import { roomKind } from '../../src/actors/roomKind.js';
 import { dispatchingDriver, startVisualizer, type RoomDriver, type VisualizerFixture } from '../transport/http/fixture.js';
 
 // Sorts before the `sip:room-NNN` rooms, so it is the first row once the search is cleared.
 const ROOM = 'sip:design-review@conf.example.com';
 const SHOT = 'artifacts/visualizer.png';
+
+/** A kind with nested, parallel and delayed states, as the mailbox and offline kinds will have. */
+const shiftKind: ActorKind = {
+  name: 'shift',
+  version: 1,
+  input: () => ({}),
+  summary: () => 'nested test machine',
+  machine: setup({ types: { events: {} as { type: 'GO' } | { type: 'T' } | { type: 'R' } } }).createMachine({
+    id: 'shift',
+    initial: 'waiting',
+    states: {
+      waiting: { after: { 90_000: 'gone' }, on: { GO: 'busy' } },
+      busy: {
+        type: 'parallel',
+        states: {
+          left: { initial: 'x', states: { x: { on: { T: 'y' } }, y: {} } },
+          right: { initial: 'u', states: { u: { on: { R: 'v' } }, v: {} } },
+        },
+      },
+      gone: { type: 'final' },
+    },
+  }),
+};
 
 /** The one seam to change when joins go over SIP/MSRP. */
 const makeDriver = (f: VisualizerFixture): RoomDriver => dispatchingDriver(f.rt.supervisor, f.rt.clock);
@@ -43,7 +69,7 @@ describe('visualizer in headless Chromium', () => {
   let page: Page;
 
   before(async () => {
-    f = await startVisualizer();
+    f = await startVisualizer({ kinds: [roomKind(), shiftKind] });
     drive = makeDriver(f);
     // Other rooms, so the list has something to page through.
     for (let i = 0; i < 300; i += 50) {
@@ -169,5 +195,21 @@ describe('visualizer in headless Chromium', () => {
       assert.deepEqual(await current(page), ['conference.open']);
     });
     assert.deepEqual((page as Page & { errors?: string[] }).errors, []);
+  });
+
+  it('draws nested and parallel states and delayed transitions, highlighting every active leaf', async () => {
+    await f.rt.supervisor.dispatch('shift', 'w1', { type: 'GO' }, { create: true });
+    await f.rt.supervisor.dispatch('shift', 'w1', { type: 'T' });
+    // A link to one actor: the selection lives in the URL hash.
+    await page.goto(`${f.server.url}/visualize/#shift/w1`);
+    await page.locator('#chart g.state.parallel[data-id="shift.busy"]').waitFor();
+    assert.equal(await page.locator('#chart g.state.region').count(), 2);
+    assert.match(await text(page, '#chart'), /after 90 s/);
+    await eventually(async () => assert.deepEqual(await current(page), ['shift.busy.left.y', 'shift.busy.right.u']));
+    const active = await page.locator('#chart g.state.active').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-id')));
+    assert.deepEqual(active, ['shift', 'shift.busy', 'shift.busy.left', 'shift.busy.left.y', 'shift.busy.right', 'shift.busy.right.u']);
+    await f.rt.supervisor.dispatch('shift', 'w1', { type: 'R' });
+    await eventually(async () => assert.deepEqual(await current(page), ['shift.busy.left.y', 'shift.busy.right.v']));
+    await page.screenshot({ path: 'artifacts/visualizer-nested.png' });
   });
 });
