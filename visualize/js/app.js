@@ -11,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 const charts = new Map(); // kind name -> chart description
 let selected = null; // { kind, key }
 let drawn = null; // { kind, handle }
+let drawing = null; // { kind, promise }: one layout per kind even when refreshes overlap
 let detail = null; // last detail response
 let picked = null; // seq of the event whose snapshots are shown
 let refreshTimer = 0;
@@ -74,7 +75,10 @@ async function refresh() {
   $('d-state').dataset.status = d.status;
   $('d-summary').textContent = d.summary;
   if (drawn?.kind !== kind) {
-    drawn = { kind, handle: await drawChart($('chart'), charts.get(kind)) };
+    if (drawing?.kind !== kind) drawing = { kind, promise: drawChart($('chart'), charts.get(kind)) };
+    const handle = await drawing.promise;
+    if (selected?.kind !== kind || selected?.key !== key) return;
+    drawn = { kind, handle };
   }
   drawn.handle.highlight(d.active);
   renderTimeline($('timeline'), d.events, { selectedSeq: picked, onPick: pick });
