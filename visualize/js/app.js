@@ -75,10 +75,13 @@ async function refresh() {
   $('d-state').dataset.status = d.status;
   $('d-summary').textContent = d.summary;
   if (drawn?.kind !== kind) {
-    if (drawing?.kind !== kind) drawing = { kind, promise: drawChart($('chart'), charts.get(kind)) };
+    if (drawing?.kind !== kind) drawing = { kind, promise: drawChart(charts.get(kind)) };
     const handle = await drawing.promise;
     if (selected?.kind !== kind || selected?.key !== key) return;
-    drawn = { kind, handle };
+    if (drawn?.kind !== kind) {
+      $('chart').replaceChildren(handle.element);
+      drawn = { kind, handle };
+    }
   }
   drawn.handle.highlight(d.active);
   renderTimeline($('timeline'), d.events, { selectedSeq: picked, onPick: pick });

@@ -86,8 +86,11 @@ function elkGraph(chart) {
   };
 }
 
-/** Lays out and draws `chart`; returns a handle to highlight active states. */
-export async function drawChart(container, chart) {
+/**
+ * Lays out and draws `chart`. Returns `element` (for the caller to insert: a layout that
+ * finishes after the user moved on must not replace the newer chart) and `highlight`.
+ */
+export async function drawChart(chart) {
   // eslint-disable-next-line no-undef
   const elk = new ELK();
   const laid = await elk.layout(elkGraph(chart));
@@ -129,8 +132,8 @@ export async function drawChart(container, chart) {
   }
   const defs = svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' })));
   const root = svg('svg', { class: 'statechart', viewBox: `0 0 ${laid.width} ${laid.height}`, width: laid.width, height: laid.height, role: 'img', 'aria-label': `statechart of ${chart.id}` }, defs, nodes, edgeLayer, labelLayer);
-  container.replaceChildren(el('div', { class: 'chart-scroll' }, root));
   return {
+    element: el('div', { class: 'chart-scroll' }, root),
     /** Marks the states in `active` (ids, ancestors included) and the edges leaving them. */
     highlight(active) {
       const set = new Set(active);
