@@ -20,8 +20,8 @@ export interface World {
   readonly db: Readonly<Record<number, StoredMessage>>;
   readonly timers: Readonly<Record<string, { due: number; event: MailboxEvent }>>;
   readonly now: number;
-  /** Deliveries sent and not yet answered, in send order. */
-  readonly awaiting: readonly number[];
+  /** Deliveries sent and not yet answered, in send order, with their send time. */
+  readonly awaiting: ReadonlyArray<{ readonly seq: number; readonly at: number }>;
   /** Every `mailbox.deliver` (seq), in order; `ok` only those answered 2xx. */
   readonly sent: readonly number[];
   readonly ok: readonly number[];
@@ -97,7 +97,7 @@ export function worldFor(machine: MailboxMachine) {
             case 'mailbox.deliver':
               if (db[e.seq] === undefined) queue.push(ev.deliveryResult(w.now, e.seq, 0));
               else {
-                awaiting = [...awaiting, e.seq];
+                awaiting = [...awaiting, { seq: e.seq, at: w.now }];
                 sent = [...sent, e.seq];
               }
               break;
@@ -139,11 +139,20 @@ export function worldFor(machine: MailboxMachine) {
     return w;
   }
 
-  /** Fires every timer due up to `until`, in due order, moving `now` along. */
+  /**
+   * Fires every timer due up to `until`, in due order, moving `now` along. Deliveries still
+   * awaited when 32 s pass get 408 first, as the SIP layer's Timer F answers them.
+   */
   function advanceTo(w0: World, until: number): World {
     let w = w0;
     for (;;) {
       const due = Object.entries(w.timers).filter(([, t]) => t.due <= until).sort((a, b) => a[1].due - b[1].due)[0];
+      const first = w.awaiting[0];
+      if (first !== undefined && first.at + 32_000 <= Math.min(until, due?.[1].due ?? Infinity)) {
+        const at = first.at + 32_000;
+        w = feed({ ...w, awaiting: w.awaiting.slice(1), now: Math.max(w.now, at) }, ev.deliveryResult(at, first.seq, 408), false, false);
+        continue;
+      }
       if (due === undefined) break;
       const [id, t] = due;
       const { [id]: _gone, ...rest } = w.timers;
@@ -176,7 +185,7 @@ export function worldFor(machine: MailboxMachine) {
         return feed({ ...w, userOnline: false }, ev.offline(w.now), false, false);
       case 'reply': {
         if (w.awaiting.length === 0) return w;
-        const [seq, ...rest] = w.awaiting;
+        const [{ seq }, ...rest] = w.awaiting;
         const next = { ...w, awaiting: rest, ok: e.status < 300 ? [...w.ok, seq] : w.ok };
         return feed(next, ev.deliveryResult(w.now, seq, e.status), false, false);
       }
