@@ -1,0 +1,143 @@
+/**
+ * The mailbox's LMDB data: the `messages` database (key `[aor, seq]`: one range read serves a
+ * user's mailbox in arrival order), the duplicate-suppression index `messageIds`
+ * (`[aor, key]` -> seq) and the global msilo counters `mailboxStats`. `storeWrites` turns the
+ * mailbox machine's `store.*` effects into writes committed with its snapshot; the rest are
+ * reads for the effect executor and the admin functions.
+ */
+import type { Database } from 'lmdb';
+import type { ActorRef, Effect } from './effects.js';
+import type { Store, Write } from './store.js';
+import type { MailboxStatsDelta, StoredMessage } from '../machines/mailboxEffects.js';
+import type { BatchEntry } from '../machines/mailboxTypes.js';
+
+/** msilo's statistics (names as msilo's). */
+export interface MsiloStats {
+  stored_messages: number;
+  dumped_messages: number;
+  failed_messages: number;
+  dumped_reminders: number;
+  failed_reminders: number;
+}
+
+const zeroStats = (): MsiloStats => ({ stored_messages: 0, dumped_messages: 0, failed_messages: 0, dumped_reminders: 0, failed_reminders: 0 });
+const STATS_KEY = ['msilo'];
+
+export class MailboxStore {
+  readonly messages: Database<StoredMessage, [string, number]>;
+  readonly ids: Database<number, [string, string]>;
+  private readonly statsDb: Database<MsiloStats, string[]>;
+  /**
+   * Counters are kept in memory and written whole: several events of one group commit would
+   * otherwise each read the same committed value and lose increments. A failed commit leaves
+   * the memory ahead by that event's counts (the counters are statistics, not data).
+   */
+  private readonly counters: MsiloStats;
+
+  constructor(store: Store) {
+    this.messages = store.openDB<StoredMessage, [string, number]>('messages');
+    this.ids = store.openDB<number, [string, string]>('messageIds');
+    this.statsDb = store.openDB<MsiloStats, string[]>('mailboxStats');
+    this.counters = { ...zeroStats(), ...(this.statsDb.get(STATS_KEY) ?? {}) };
+  }
+
+  /** `EffectHandlers.storeWrites` for the mailbox's `store.*` effects. */
+  storeWrites(effect: Effect, _actor?: ActorRef): Write[] {
+    switch (effect.type) {
+      case 'store.putMessage': {
+        const { aor, message } = effect as unknown as { aor: string; message: StoredMessage };
+        const writes: Write[] = [{ db: this.messages, key: [aor, message.seq], value: message }];
+        for (const k of message.dedupKeys) writes.push({ db: this.ids, key: [aor, k], value: message.seq });
+        return writes;
+      }
+      case 'store.deleteMessages': {
+        const { aor, seqs } = effect as unknown as { aor: string; seqs: readonly number[] };
+        const writes: Write[] = [];
+        for (const seq of seqs) {
+          const m = this.messages.get([aor, seq]);
+          writes.push({ db: this.messages, key: [aor, seq], remove: true });
+          for (const k of m?.dedupKeys ?? []) writes.push({ db: this.ids, key: [aor, k], remove: true });
+        }
+        return writes;
+      }
+      case 'store.addStats': {
+        const delta = (effect as unknown as { delta: MailboxStatsDelta }).delta;
+        for (const [k, v] of Object.entries(delta)) this.counters[k as keyof MsiloStats] += v ?? 0;
+        return [{ db: this.statsDb, key: STATS_KEY, value: { ...this.counters } }];
+      }
+      default:
+        throw new Error(`mailbox store: unknown effect ${effect.type}`);
+    }
+  }
+
+  /** The counters (a copy). */
+  stats(): MsiloStats {
+    return { ...this.counters };
+  }
+
+  /** True when a committed message of `aor` carries one of `keys`. */
+  isDuplicate(aor: string, keys: readonly string[]): boolean {
+    return keys.some((k) => this.ids.get([aor, k]) !== undefined);
+  }
+
+  get(aor: string, seq: number): StoredMessage | undefined {
+    return this.messages.get([aor, seq]);
+  }
+
+  /** Messages of `aor` with seq > `after`, in order, at most `limit`. */
+  list(aor: string, after = 0, limit = 100): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    for (const { value } of this.messages.getRange({ start: [aor, after + 1], end: [aor, Number.MAX_SAFE_INTEGER], limit })) out.push(value);
+    return out;
+  }
+
+  /** Answer to `mailbox.loadBatch`: one extra row read tells whether the mailbox ends here. */
+  batch(aor: string, after: number, limit: number): { entries: BatchEntry[]; exhausted: boolean } {
+    const rows = this.list(aor, after, limit + 1);
+    const entries = rows.slice(0, limit).map((m) => ({ seq: m.seq, expiresAt: m.expiresAt, ...(m.sendAt !== undefined ? { sendAt: m.sendAt } : {}) }));
+    return { entries, exhausted: rows.length <= limit };
+  }
+
+  /** Answer to `mailbox.sweep`: expired seqs (at most `limit`), and the next expiry and send times. */
+  sweep(aor: string, now: number, limit: number): { expired: number[]; more: boolean; nextExpiresAt: number | null; nextSendAt: number | null } {
+    const expired: number[] = [];
+    let more = false;
+    let nextExpiresAt: number | null = null;
+    let nextSendAt: number | null = null;
+    for (const { value: m } of this.messages.getRange({ start: [aor, 0], end: [aor, Number.MAX_SAFE_INTEGER] })) {
+      if (m.expiresAt <= now) {
+        if (expired.length < limit) expired.push(m.seq);
+        else more = true;
+        continue;
+      }
+      nextExpiresAt = nextExpiresAt === null ? m.expiresAt : Math.min(nextExpiresAt, m.expiresAt);
+      if (m.sendAt !== undefined && m.sendAt > now) nextSendAt = nextSendAt === null ? m.sendAt : Math.min(nextSendAt, m.sendAt);
+    }
+    return { expired, more, nextExpiresAt, nextSendAt };
+  }
+
+  /** Number of stored messages of `aor` (a range count). */
+  count(aor: string): number {
+    return this.messages.getKeysCount({ start: [aor, 0], end: [aor, Number.MAX_SAFE_INTEGER] });
+  }
+
+  /** Writes removing everything of `aor` (for `Supervisor.purge`). */
+  purgeWrites(aor: string): Write[] {
+    const writes: Write[] = [];
+    for (const { key } of this.ids.getRange({ start: [aor, ''], end: [aor, '\uffff'] })) writes.push({ db: this.ids, key, remove: true });
+    for (const key of this.messages.getKeys({ start: [aor, 0], end: [aor, Number.MAX_SAFE_INTEGER] })) writes.push({ db: this.messages, key, remove: true });
+    return writes;
+  }
+
+  /** AoRs with stored messages, in order (admin listing), after `afterAor`. */
+  *aors(afterAor?: string): Generator<string> {
+    let last: string | undefined;
+    const start = afterAor === undefined ? undefined : [afterAor, Number.MAX_SAFE_INTEGER];
+    for (const key of this.messages.getKeys(start ? { start: start as never } : {})) {
+      if (key[0] !== last) {
+        last = key[0];
+        if (last !== afterAor) yield last;
+      }
+    }
+  }
+}

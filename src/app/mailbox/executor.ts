@@ -1,0 +1,150 @@
+/**
+ * Performs the mailbox's non-store effects after their commit: answers the pending MESSAGE,
+ * reads batches and sweeps from LMDB, sends deliveries and sender notifications through a
+ * `SipTransport`, and dispatches each outcome back to the mailbox as an event.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { ActorRef, Effect } from '../../actors/effects.js';
+import type { MailboxStore } from '../../actors/mailboxStore.js';
+import { MAILBOX_KIND } from '../../actors/mailboxKind.js';
+import type { DispatchResult } from '../../actors/supervisor.js';
+import type { SipTransport, IncomingRequest } from '../../transport/sip/transport.js';
+import type { RegisteredContact } from '../../transport/sip/registrationStore.js';
+import { mailboxEvents as ev, type MailboxEvent } from '../../machines/mailboxTypes.js';
+import type { MailboxEffect } from '../../machines/mailboxEffects.js';
+import { buildDelivery, type DeliveryOptions } from './delivery.js';
+
+/** Where a user can be reached now (the embedded registrar, or contacts learnt by reg event). */
+export interface ContactDirectory {
+  contactsOf(aor: string): readonly RegisteredContact[];
+}
+
+/** The part of the supervisor the mailbox application uses. */
+export interface MailboxDispatcher {
+  dispatch(kind: string, key: string, event: MailboxEvent, opts?: { create?: boolean }): Promise<DispatchResult>;
+}
+
+/** msilo's sender notification (`from_address`, `offline_message`, `content_type_hdr`, `contact_hdr`). */
+export interface SenderNotification {
+  /** From of the notice, e.g. `sip:offline@parley.example`. */
+  readonly from: string;
+  /** `$user` is replaced by the recipient's AoR. */
+  readonly text?: string;
+  readonly contentType?: string;
+  /** Optional Contact header value (msilo `contact_hdr`). */
+  readonly contact?: string;
+}
+
+export const defaultOfflineText = 'User $user is offline: your message will be delivered when they come online.';
+
+export interface MailboxExecutorOptions {
+  readonly store: MailboxStore;
+  readonly sip: SipTransport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly contacts: ContactDirectory;
+  readonly dispatcher: () => MailboxDispatcher;
+  readonly delivery?: DeliveryOptions;
+  readonly notify?: SenderNotification;
+}
+
+/** Lower is better: any 2xx wins; else the most telling failure (RFC 3261 16.7 spirit). */
+function bestStatus(statuses: readonly number[]): number {
+  const ok = statuses.find((s) => s >= 200 && s < 300);
+  return ok ?? Math.min(...statuses);
+}
+
+export class MailboxExecutor {
+  /** MESSAGE transactions waiting for their mailbox's answer (`requestRef` -> request). */
+  readonly pending = new Map<string, IncomingRequest>();
+
+  constructor(private readonly o: MailboxExecutorOptions) {}
+
+  execute(effect: Effect, actor: ActorRef): void {
+    const e = effect as unknown as MailboxEffect;
+    switch (e.type) {
+      case 'mailbox.respond': {
+        const req = this.pending.get(e.requestRef);
+        this.pending.delete(e.requestRef);
+        req?.respond(e.status, e.reason);
+        return;
+      }
+      case 'mailbox.loadBatch': {
+        const { entries, exhausted } = this.o.store.batch(e.aor, e.after, e.limit);
+        this.back(e.aor, ev.batchLoaded(this.o.clock.now(), e.after, entries, exhausted), actor);
+        return;
+      }
+      case 'mailbox.sweep': {
+        const now = this.o.clock.now();
+        const r = this.o.store.sweep(e.aor, now, e.limit);
+        this.back(e.aor, ev.swept(now, r.expired, r.more, r.nextExpiresAt, r.nextSendAt), actor);
+        return;
+      }
+      case 'mailbox.deliver':
+        void this.deliver(e.aor, e.seq, actor);
+        return;
+      case 'mailbox.notifySender':
+        void this.notifySender(e.aor, e.sender, actor);
+        return;
+      default:
+        actor.logger.warn({ effect: effect.type }, 'mailbox: unknown effect');
+    }
+  }
+
+  private async deliver(aor: string, seq: number, actor: ActorRef): Promise<void> {
+    const m = this.o.store.get(aor, seq);
+    let status = 0;
+    if (m !== undefined) {
+      const contacts = this.o.contacts.contactsOf(aor);
+      if (contacts.length === 0) status = 480;
+      else {
+        // Every current contact gets it, as a forking proxy would; one 2xx is a delivery.
+        const answers = await Promise.all(
+          contacts.map((c) =>
+            this.o.sip.sendRequest(buildDelivery(m, c, this.o.delivery)).then(
+              (r) => r.status,
+              (err: unknown) => {
+                actor.logger.warn({ err, seq }, 'mailbox: delivery not sent');
+                return 503;
+              },
+            ),
+          ),
+        );
+        status = bestStatus(answers);
+      }
+    }
+    this.back(aor, ev.deliveryResult(this.o.clock.now(), seq, status), actor);
+  }
+
+  private async notifySender(aor: string, sender: string, actor: ActorRef): Promise<void> {
+    const n = this.o.notify;
+    if (n === undefined) return;
+    const to = sender.replace(/;tag=[^;>]*/i, '');
+    const uri = /<([^>]+)>/.exec(to)?.[1] ?? to;
+    const headers = [
+      { name: 'from', value: `<${n.from}>` },
+      { name: 'to', value: to },
+      { name: 'content-type', value: n.contentType ?? 'text/plain' },
+      ...(n.contact ? [{ name: 'contact', value: n.contact }] : []),
+    ];
+    const body = (n.text ?? defaultOfflineText).replaceAll('$user', aor);
+    try {
+      const r = await this.o.sip.sendRequest({ method: 'MESSAGE', uri, headers, body });
+      if (r.status >= 300) actor.logger.info({ status: r.status, to: uri }, 'mailbox: sender notification refused');
+    } catch (err) {
+      actor.logger.warn({ err, to: uri }, 'mailbox: sender notification not sent');
+    }
+  }
+
+  /** Outcomes go back as events; a mailbox gone meanwhile (purged, stopped) is 'absent'. */
+  private back(aor: string, event: MailboxEvent, actor: ActorRef): void {
+    // Deferred: the supervisor is still handing out this event's effects.
+    queueMicrotask(() => {
+      this.o
+        .dispatcher()
+        .dispatch(MAILBOX_KIND, aor, event)
+        .catch((err: unknown) => actor.logger.error({ err, event: event.type }, 'mailbox: outcome not committed'));
+    });
+  }
+}

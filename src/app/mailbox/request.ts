@@ -1,0 +1,102 @@
+/**
+ * From a SIP MESSAGE to what the mailbox stores (msilo's columns): the AoR (Request-URI if it
+ * is an AoR of a served domain, else the To URI), From and To without tags, content type, body,
+ * the ids for duplicate suppression (Call-ID + CSeq; the CPIM/IMDN Message-ID when present) and
+ * the optional reminder send time.
+ */
+import { createHash } from 'node:crypto';
+import { ProtocolError } from '../../errors.js';
+import { parseCpim, readImdn, CPIM_CONTENT_TYPE } from '../../formats/index.js';
+import type { SipRequest } from '../../transport/sip/message.js';
+import { getHeader } from '../../transport/sip/headers.js';
+import { formatNameAddr, parseCSeq, parseNameAddr } from '../../transport/sip/nameAddr.js';
+import { aorOf, parseUri } from '../../transport/sip/uri.js';
+import type { IncomingMessage } from '../../machines/mailboxEffects.js';
+import { parseSendTime } from '../../machines/sendTime.js';
+
+export interface MessageLimits {
+  /** Largest body stored (bytes); larger gets 413. Default 64 KiB. */
+  readonly maxBodyBytes: number;
+  /** Latest reminder accepted, from now (ms); later gets 400. Default 366 days. */
+  readonly maxSendAheadMs: number;
+}
+
+export const defaultMessageLimits: MessageLimits = Object.freeze({ maxBodyBytes: 65_536, maxSendAheadMs: 366 * 86_400_000 });
+
+/** The header that asks for a reminder (also msilo's YYYYMMDDHHMMSS form). */
+export const SEND_AT_HEADER = 'x-parley-send-at';
+
+export interface ParsedMessage {
+  readonly aor: string;
+  readonly message: IncomingMessage;
+  readonly dedupKeys: readonly string[];
+}
+
+const bad = (code: string, status: number, text: string) => new ProtocolError(code, status, text);
+
+/** Short fixed-size keys: Call-IDs may be long, and LMDB keys are limited (PACKAGES.md). */
+function hashKey(kind: string, value: string): string {
+  return `${kind}:${createHash('sha256').update(value).digest('base64url').slice(0, 22)}`;
+}
+
+/** Duplicate-suppression keys: a retransmission or re-send repeats Call-ID + CSeq; a re-sent CPIM message repeats its IMDN Message-ID. */
+export function dedupKeysOf(callId: string, cseq: number, messageId?: string): string[] {
+  const keys = [hashKey('c', `${callId}\u0000${cseq}`)];
+  if (messageId !== undefined && messageId !== '') keys.push(hashKey('m', messageId));
+  return keys;
+}
+
+function withoutTag(value: string): string | undefined {
+  const na = parseNameAddr(value);
+  if (na === undefined) return undefined;
+  const { tag: _tag, ...params } = na.params;
+  return formatNameAddr({ ...na, params });
+}
+
+/**
+ * Reads a MESSAGE for storage; throws ProtocolError (400 malformed, 413 too large, 404 not a
+ * served user) with the status to answer.
+ */
+export function parseMessageRequest(req: SipRequest, domains: readonly string[], now: number, limits: MessageLimits = defaultMessageLimits): ParsedMessage {
+  if (req.body.length > limits.maxBodyBytes) throw bad('MAILBOX_BODY_TOO_LARGE', 413, `Request Entity Too Large - more than ${limits.maxBodyBytes} bytes`);
+  const fromValue = getHeader(req, 'from');
+  const toValue = getHeader(req, 'to');
+  const from = fromValue && withoutTag(fromValue);
+  const to = toValue && withoutTag(toValue);
+  if (!from || !to) throw bad('MAILBOX_BAD_ADDRESS', 400, 'Bad Request - From or To');
+  const served = (uri: string) => {
+    const u = parseUri(uri);
+    return u !== undefined && u.scheme !== 'tel' && u.user !== undefined && domains.includes(u.host.toLowerCase()) ? aorOf(u) : undefined;
+  };
+  // msilo: the R-URI when it is an AoR (a proxy may have rewritten it to a contact), else To.
+  const aor = served(req.uri) ?? served(parseNameAddr(to)?.uri ?? '');
+  if (aor === undefined) throw bad('MAILBOX_NOT_SERVED', 404, 'Not Found - no mailbox for this address');
+  const callId = getHeader(req, 'call-id') ?? '';
+  const cseq = parseCSeq(getHeader(req, 'cseq') ?? '')?.seq ?? 0;
+  const contentType = getHeader(req, 'content-type') ?? 'text/plain';
+  let messageId: string | undefined;
+  if (contentType.toLowerCase().startsWith(CPIM_CONTENT_TYPE)) {
+    const cpim = parseCpim(req.body);
+    if (cpim instanceof ProtocolError) throw bad('MAILBOX_BAD_CPIM', 400, `Bad Request - ${cpim.message}`);
+    messageId = readImdn(cpim).messageId;
+  }
+  let sendAt: number | undefined;
+  const sendHeader = getHeader(req, SEND_AT_HEADER);
+  if (sendHeader !== undefined) {
+    sendAt = parseSendTime(sendHeader);
+    if (sendAt === undefined) throw bad('MAILBOX_BAD_SEND_TIME', 400, 'Bad Request - X-Parley-Send-At: RFC 3339 or YYYYMMDDHHMMSS');
+    if (sendAt > now + limits.maxSendAheadMs) throw bad('MAILBOX_SEND_TIME_TOO_FAR', 400, 'Bad Request - X-Parley-Send-At too far ahead');
+  }
+  const message: IncomingMessage = {
+    ruri: aor,
+    from,
+    to,
+    contentType,
+    body: req.body,
+    callId,
+    cseq,
+    ...(messageId !== undefined ? { messageId } : {}),
+    ...(sendAt !== undefined ? { sendAt } : {}),
+  };
+  return { aor, message, dedupKeys: dedupKeysOf(callId, cseq, messageId) };
+}
