@@ -174,7 +174,7 @@ test('registration delivers every stored message in order, from the sender, with
     s.register();
     await settle(s);
     assert.deepEqual(deliveredBodies(s.sip), Array.from({ length: 25 }, (_, i) => `message ${i + 1}`));
-    const first = s.sip.sent[0] as { uri: string; headers: Array<{ name: string; value: string }> };
+    const first = s.sip.sent[0] as unknown as { uri: string; headers: Array<{ name: string; value: string }> };
     assert.equal(first.uri, 'sip:bob@127.0.0.1:5080');
     assert.match(getHeader(first, 'from') ?? '', /^"Alice" <sip:alice@example.com>;tag=/);
     assert.equal(getHeader(first, 'date'), new Date(s.clock.now()).toUTCString());
@@ -389,7 +389,7 @@ test('with sender notification on, the sender is told the user is offline after 
     s.app.handle(m.req);
     await m.answered;
     await settle(s);
-    const n = s.sip.sent[0] as { uri: string; body: string; headers: Array<{ name: string; value: string }> };
+    const n = s.sip.sent[0] as unknown as { uri: string; body: string; headers: Array<{ name: string; value: string }> };
     assert.equal(n.uri, 'sip:alice@example.com');
     assert.equal(getHeader(n, 'from'), '<sip:offline@parley.example>');
     assert.match(n.body, /User sip:bob@parley.example is offline/);
