@@ -1,0 +1,102 @@
+/**
+ * The `parley` command: parses flags, loads the configuration (defaults < --config file <
+ * PARLEY_* environment < flags), starts the server and stops it cleanly on SIGINT/SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, describeOptions, loadConfig, options } from './config.js';
+import { createLogger } from './actors/logger.js';
+import { startServer } from './server.js';
+
+const USAGE = `Usage: parley [options]
+
+Parley, a chat application server for SIP operators: MSRP chat rooms and offline messaging.
+Runs with embedded defaults; every option may also be set in a JSON file or the environment.
+
+Options:
+  --config FILE                JSON file with any of the keys below by field name
+                               (dataDir, sipListen, msrpListen, httpListen, domains, ...)
+${describeOptions()}
+  --help                       print this help and exit
+  --version                    print the version and exit
+
+Precedence: flags > environment > --config file > defaults.
+`;
+
+/** Splits `--flag value` / `--flag=value` pairs; unknown flags are an error. */
+export function parseArgs(argv: readonly string[]): { flags: Record<string, string>; config?: string; help: boolean; version: boolean } {
+  const known = new Set(options.map((o) => o.flag));
+  const flags: Record<string, string> = {};
+  let config: string | undefined;
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (name === '--help' || name === '-h') help = true;
+    else if (name === '--version') version = true;
+    else if (name === '--config' || known.has(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new ConfigError(name, undefined, 'missing value');
+      if (name === '--config') config = value;
+      else flags[name] = value;
+    } else throw new ConfigError(name, inline ?? null, 'unknown option (see parley --help)');
+  }
+  return { flags, config, help, version };
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  let args: ReturnType<typeof parseArgs>;
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    args = parseArgs(argv);
+    if (args.help) {
+      process.stdout.write(USAGE);
+      return;
+    }
+    if (args.version) {
+      const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`parley ${pkg.version}\n`);
+      return;
+    }
+    let file: Record<string, unknown> | undefined;
+    if (args.config !== undefined) {
+      try {
+        file = JSON.parse(readFileSync(args.config, 'utf8')) as Record<string, unknown>;
+      } catch (err) {
+        throw new ConfigError('--config', args.config, `cannot read JSON: ${(err as Error).message}`);
+      }
+    }
+    config = loadConfig({ file, env: process.env, flags: args.flags });
+  } catch (err) {
+    process.stderr.write(`parley: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const logger = createLogger(config.logLevel);
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    process.exitCode = 1;
+    return;
+  }
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}

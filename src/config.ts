@@ -1,0 +1,193 @@
+/**
+ * Parley's configuration: one typed object with documented defaults, read from (lowest to
+ * highest precedence) the defaults, a JSON file (`--config FILE`), environment variables
+ * (`PARLEY_*`) and command-line flags. A bad value stops the start with an error naming the
+ * key and the value.
+ */
+
+/** `host:port`; port 0 means "pick a free port" (the server logs what it bound). */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  /** LMDB environment directory. */
+  readonly dataDir: string;
+  /** SIP over UDP and TCP. */
+  readonly sipListen: ListenAddress;
+  /** MSRP listener for sessions where Parley is passive. */
+  readonly msrpListen: ListenAddress;
+  /** Admin API and visualizer (read-only pages); keep it on localhost. */
+  readonly httpListen: ListenAddress;
+  /** SIP domains whose users Parley serves (mailboxes, offline sessions). */
+  readonly domains: readonly string[];
+  /** Domains whose users are chat rooms. */
+  readonly conferenceDomains: readonly string[];
+  /** Addresses and CIDR networks allowed to send SIP requests; empty = everyone. */
+  readonly trustedPeers: readonly string[];
+  readonly logLevel: LogLevel;
+  /** Resident actors idle this long are passivated (ms). */
+  readonly idleMs: number;
+  /** Most actors kept in memory at once. */
+  readonly maxResident: number;
+  /** msilo `max_messages`: most stored messages per user; 0 = unlimited. */
+  readonly mailboxMaxMessages: number;
+  /** msilo `check_time` (s): retry period for failed deliveries. */
+  readonly mailboxCheckTime: number;
+  /** msilo `clean_period`: the expiry sweep runs every clean_period x check_time. */
+  readonly mailboxCleanPeriod: number;
+  /** msilo `expire_time` (s): lifetime of a stored message. */
+  readonly mailboxExpireTime: number;
+  /** msilo `add_date`: prefix the stored date to delivered text bodies. */
+  readonly mailboxAddDate: boolean;
+  /** msilo `from_address`: when set, the sender is told the user is offline, from this URI. */
+  readonly mailboxNotifyFrom: string;
+}
+
+export const defaults: Config = {
+  dataDir: './data',
+  sipListen: { host: '127.0.0.1', port: 5060 },
+  msrpListen: { host: '127.0.0.1', port: 2855 },
+  httpListen: { host: '127.0.0.1', port: 8080 },
+  domains: ['parley.example'],
+  conferenceDomains: ['conference.parley.example'],
+  trustedPeers: [],
+  logLevel: 'info',
+  idleMs: 300_000,
+  maxResident: 200_000,
+  mailboxMaxMessages: 0,
+  mailboxCheckTime: 30,
+  mailboxCleanPeriod: 5,
+  mailboxExpireTime: 259_200,
+  mailboxAddDate: false,
+  mailboxNotifyFrom: '',
+};
+
+/** Thrown for a bad configuration value; `key` is the name the user wrote. */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    readonly value: unknown,
+    why: string,
+  ) {
+    super(`configuration ${key}=${JSON.stringify(value)}: ${why}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Kind = 'string' | 'optional' | 'address' | 'list' | 'level' | 'int' | 'count' | 'bool';
+
+interface Option {
+  readonly field: keyof Config;
+  readonly env: string;
+  readonly flag: string;
+  readonly kind: Kind;
+  readonly help: string;
+}
+
+/** Every option once: its field, environment variable, flag, type and help line. */
+export const options: readonly Option[] = [
+  { field: 'dataDir', env: 'PARLEY_DATA_DIR', flag: '--data-dir', kind: 'string', help: 'LMDB data directory' },
+  { field: 'sipListen', env: 'PARLEY_SIP_LISTEN', flag: '--sip-listen', kind: 'address', help: 'SIP UDP+TCP address host:port' },
+  { field: 'msrpListen', env: 'PARLEY_MSRP_LISTEN', flag: '--msrp-listen', kind: 'address', help: 'MSRP TCP address host:port' },
+  { field: 'httpListen', env: 'PARLEY_HTTP_LISTEN', flag: '--http-listen', kind: 'address', help: 'admin API and visualizer address host:port' },
+  { field: 'domains', env: 'PARLEY_DOMAINS', flag: '--domains', kind: 'list', help: 'local SIP domains, comma separated' },
+  { field: 'conferenceDomains', env: 'PARLEY_CONFERENCE_DOMAINS', flag: '--conference-domains', kind: 'list', help: 'chat room domains, comma separated' },
+  { field: 'trustedPeers', env: 'PARLEY_TRUSTED_PEERS', flag: '--trusted-peers', kind: 'list', help: 'addresses/CIDRs allowed to send SIP (empty: all)' },
+  { field: 'logLevel', env: 'PARLEY_LOG_LEVEL', flag: '--log-level', kind: 'level', help: 'fatal|error|warn|info|debug|trace|silent' },
+  { field: 'idleMs', env: 'PARLEY_IDLE_MS', flag: '--idle-ms', kind: 'int', help: 'passivate actors idle this many ms' },
+  { field: 'maxResident', env: 'PARLEY_MAX_RESIDENT', flag: '--max-resident', kind: 'int', help: 'most actors kept in memory' },
+  { field: 'mailboxMaxMessages', env: 'PARLEY_MAILBOX_MAX_MESSAGES', flag: '--mailbox-max-messages', kind: 'count', help: 'stored messages per user, 0 = unlimited (msilo max_messages)' },
+  { field: 'mailboxCheckTime', env: 'PARLEY_MAILBOX_CHECK_TIME', flag: '--mailbox-check-time', kind: 'int', help: 'seconds between delivery retries (msilo check_time)' },
+  { field: 'mailboxCleanPeriod', env: 'PARLEY_MAILBOX_CLEAN_PERIOD', flag: '--mailbox-clean-period', kind: 'int', help: 'expiry sweep every N check times (msilo clean_period)' },
+  { field: 'mailboxExpireTime', env: 'PARLEY_MAILBOX_EXPIRE_TIME', flag: '--mailbox-expire-time', kind: 'int', help: 'seconds a stored message lives (msilo expire_time)' },
+  { field: 'mailboxAddDate', env: 'PARLEY_MAILBOX_ADD_DATE', flag: '--mailbox-add-date', kind: 'bool', help: 'prefix the stored date to text bodies (msilo add_date)' },
+  { field: 'mailboxNotifyFrom', env: 'PARLEY_MAILBOX_NOTIFY_FROM', flag: '--mailbox-notify-from', kind: 'optional', help: 'tell senders the user is offline, from this URI; empty = off' },
+];
+
+const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses `host:port` or `[v6]:port`; port 0-65535. */
+export function parseAddress(key: string, text: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(key, text, 'expected host:port with a port from 0 to 65535');
+  return { host: m[1] ?? m[2], port };
+}
+
+function convert(o: Option, key: string, raw: unknown): Config[keyof Config] {
+  switch (o.kind) {
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') throw new ConfigError(key, raw, 'expected a non-empty string');
+      return raw;
+    case 'optional':
+      if (typeof raw !== 'string') throw new ConfigError(key, raw, 'expected a string');
+      return raw.trim();
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no') return false;
+      throw new ConfigError(key, raw, 'expected true or false');
+    case 'address':
+      if (typeof raw === 'object' && raw !== null && 'host' in raw && 'port' in raw) return parseAddress(key, `${String(raw.host).includes(':') ? `[${String(raw.host)}]` : String(raw.host)}:${String(raw.port)}`);
+      if (typeof raw !== 'string') throw new ConfigError(key, raw, 'expected host:port');
+      return parseAddress(key, raw);
+    case 'list': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+      if (items === undefined || items.some((x) => typeof x !== 'string')) throw new ConfigError(key, raw, 'expected a comma-separated list');
+      return items.map((x: string) => x.trim()).filter((x: string) => x !== '');
+    }
+    case 'level':
+      if (typeof raw !== 'string' || !LEVELS.includes(raw)) throw new ConfigError(key, raw, `expected one of ${LEVELS.join(', ')}`);
+      return raw as LogLevel;
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(key, raw, 'expected a positive integer');
+      return n;
+    }
+    case 'count': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(key, raw, 'expected an integer, 0 or more');
+      return n;
+    }
+  }
+}
+
+/**
+ * Builds the configuration. `file` is the parsed JSON of `--config` (keys are the field
+ * names, e.g. `{"sipListen": "0.0.0.0:5060"}`); `env` the process environment; `flags` the
+ * flag values by flag name (`{"--sip-listen": "127.0.0.1:0"}`).
+ */
+export function loadConfig(sources: { file?: Record<string, unknown>; env?: Record<string, string | undefined>; flags?: Record<string, string> }): Config {
+  const out: Record<string, unknown> = { ...defaults };
+  const known = new Set(options.map((o) => o.field as string));
+  for (const k of Object.keys(sources.file ?? {})) {
+    if (!known.has(k)) throw new ConfigError(k, sources.file?.[k], `unknown configuration key (known: ${[...known].join(', ')})`);
+  }
+  for (const o of options) {
+    const f = sources.file?.[o.field];
+    if (f !== undefined) out[o.field] = convert(o, o.field, f);
+    const e = sources.env?.[o.env];
+    if (e !== undefined && e !== '') out[o.field] = convert(o, o.env, e);
+    const fl = sources.flags?.[o.flag];
+    if (fl !== undefined) out[o.field] = convert(o, o.flag, fl);
+  }
+  return out as unknown as Config;
+}
+
+/** One line per option, for `parley --help`. */
+export function describeOptions(): string {
+  return options
+    .map((o) => `  ${`${o.flag} VALUE`.padEnd(28)} ${o.help} (env ${o.env}; default ${formatDefault(defaults[o.field])})`)
+    .join('\n');
+}
+
+function formatDefault(v: unknown): string {
+  if (Array.isArray(v)) return v.length ? v.join(',') : 'empty';
+  if (typeof v === 'object' && v !== null && 'host' in v) return `${(v as ListenAddress).host}:${(v as ListenAddress).port}`;
+  if (v === '') return 'empty';
+  return String(v);
+}
