@@ -39,6 +39,11 @@ export interface ConferenceContext {
   readonly isStatic: boolean;
   readonly policy: RoomPolicy;
   readonly ackTimeoutMs: number;
+  /**
+   * How many messages the room keeps and replays to newcomers (issue 5 item 9, default 50);
+   * an administrator sets it per static room. Absent in snapshots older than the field.
+   */
+  readonly historySize: number;
   readonly participants: Readonly<Record<string, Participant>>;
 }
 
@@ -47,6 +52,7 @@ export interface ConferenceInput {
   readonly isStatic?: boolean;
   readonly policy?: RoomPolicy;
   readonly ackTimeoutMs?: number;
+  readonly historySize?: number;
 }
 
 export type ConferenceEvent =
@@ -55,7 +61,7 @@ export type ConferenceEvent =
   | { type: 'ACK_TIMEOUT'; participantId: string }
   | { type: 'LEFT'; participantId: string; reason: 'bye' | 'cancel' | 'connection-lost' }
   | { type: 'KICK'; by: string; target: string; requestRef: string }
-  | { type: 'ROOM_PROVISIONED'; policy: RoomPolicy }
+  | { type: 'ROOM_PROVISIONED'; policy: RoomPolicy; historySize?: number }
   | { type: 'ROOM_DELETED' };
 
 /** Event factories: each type string spelled once (STYLE.md). */
@@ -64,9 +70,14 @@ export const conferenceEvents = {
   ackReceived: (participantId: string) => ({ type: 'ACK_RECEIVED', participantId }) as const,
   left: (participantId: string, reason: 'bye' | 'cancel' | 'connection-lost') => ({ type: 'LEFT', participantId, reason }) as const,
   kick: (by: string, target: string, requestRef: string) => ({ type: 'KICK', by, target, requestRef }) as const,
-  provisioned: (policy: RoomPolicy) => ({ type: 'ROOM_PROVISIONED', policy }) as const,
+  /** Makes the room static with this policy; again on a static room, replaces its settings (admin API). */
+  provisioned: (policy: RoomPolicy, historySize?: number) =>
+    ({ type: 'ROOM_PROVISIONED', policy, ...(historySize !== undefined ? { historySize } : {}) }) as const,
   deleted: () => ({ type: 'ROOM_DELETED' }) as const,
 };
+
+/** Messages a room keeps for newcomers unless configured otherwise (issue 5 item 9). */
+export const DEFAULT_HISTORY_SIZE = 50;
 
 const ackTimerId = (participantId: string) => `ack:${participantId}`;
 
@@ -170,6 +181,8 @@ export const conferenceMachine = setup({
     setPolicy: assign({
       policy: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' ? event.policy : context.policy),
       isStatic: true,
+      // Kept when the event leaves it out, so a policy change does not reset the history size.
+      historySize: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' && event.historySize !== undefined ? event.historySize : (context.historySize ?? DEFAULT_HISTORY_SIZE)),
     }),
     endEveryone: enqueueActions(({ context, enqueue }) => {
       for (const p of Object.values(context.participants)) {
@@ -187,6 +200,7 @@ export const conferenceMachine = setup({
     isStatic: input.isStatic ?? false,
     policy: input.policy ?? openPolicy,
     ackTimeoutMs: input.ackTimeoutMs ?? 5000,
+    historySize: input.historySize ?? DEFAULT_HISTORY_SIZE,
     participants: {},
   }),
   initial: 'idle',
