@@ -13,7 +13,8 @@
  * on `ROOM_DELETED`.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { msrpClose, msrpNotice, sipAcceptJoin, sipBye, sipRespond, type MachineEffect } from './effects.js';
+import { msrpClose, msrpNotice, msrpReplayHistory, sipAcceptJoin, sipBye, sipRespond, storeClearHistory, type RoomEffect } from './effects.js';
+import { decideNickname, decideRelay, labelOf, type MessageReceived, type NicknameRequested } from './roomRelay.js';
 import { check, identityOf, mayKick, openPolicy, type RoomPolicy } from './policy.js';
 
 /** Who is joining, as the SIP and MSRP layers describe them (plain data). */
@@ -32,7 +33,12 @@ export interface ParticipantInfo {
 export interface Participant extends ParticipantInfo {
   readonly status: 'expected' | 'joined';
   readonly since: number;
+  /** RFC 7701 nickname, unique in the room (case-insensitively) across users. */
+  readonly nickname?: string;
 }
+
+/** Why a participant left: their BYE or CANCEL, their MSRP connection, or too slow to keep up. */
+export type LeaveReason = 'bye' | 'cancel' | 'connection-lost' | 'slow';
 
 export interface ConferenceContext {
   readonly room: string;
@@ -59,7 +65,9 @@ export type ConferenceEvent =
   | { type: 'JOIN'; participant: ParticipantInfo; requestRef: string; at: number }
   | { type: 'ACK_RECEIVED'; participantId: string }
   | { type: 'ACK_TIMEOUT'; participantId: string }
-  | { type: 'LEFT'; participantId: string; reason: 'bye' | 'cancel' | 'connection-lost' }
+  | { type: 'LEFT'; participantId: string; reason: LeaveReason }
+  | MessageReceived
+  | NicknameRequested
   | { type: 'KICK'; by: string; target: string; requestRef: string }
   | { type: 'ROOM_PROVISIONED'; policy: RoomPolicy; historySize?: number }
   | { type: 'ROOM_DELETED' };
@@ -68,7 +76,9 @@ export type ConferenceEvent =
 export const conferenceEvents = {
   join: (participant: ParticipantInfo, requestRef: string, at: number) => ({ type: 'JOIN', participant, requestRef, at }) as const,
   ackReceived: (participantId: string) => ({ type: 'ACK_RECEIVED', participantId }) as const,
-  left: (participantId: string, reason: 'bye' | 'cancel' | 'connection-lost') => ({ type: 'LEFT', participantId, reason }) as const,
+  left: (participantId: string, reason: LeaveReason) => ({ type: 'LEFT', participantId, reason }) as const,
+  messageReceived: (m: Omit<MessageReceived, 'type'>): MessageReceived => ({ type: 'MESSAGE_RECEIVED', ...m }),
+  nicknameRequested: (participantId: string, ref: string, nickname: string): NicknameRequested => ({ type: 'NICKNAME_REQUESTED', participantId, ref, nickname }),
   kick: (by: string, target: string, requestRef: string) => ({ type: 'KICK', by, target, requestRef }) as const,
   /** Makes the room static with this policy; again on a static room, replaces its settings (admin API). */
   provisioned: (policy: RoomPolicy, historySize?: number) =>
@@ -93,15 +103,23 @@ function sessionsExcept(ctx: ConferenceContext, id: string): unknown[] {
 }
 
 function label(p: Participant): string {
-  return p.displayName ?? identityOf(p.uri);
+  return labelOf(p);
 }
+
+/** Reasons put in the BYE of a participant the room drops (RFC 3326). */
+const dropReason: Record<LeaveReason, string | undefined> = {
+  bye: undefined, // the peer ended the dialog: no BYE back
+  cancel: undefined,
+  'connection-lost': 'SIP;cause=200;text="MSRP connection lost"',
+  slow: 'SIP;cause=200;text="Too slow to keep up with the room"',
+};
 
 export const conferenceMachine = setup({
   types: {
     context: {} as ConferenceContext,
     input: {} as ConferenceInput,
     events: {} as ConferenceEvent,
-    emitted: {} as MachineEffect,
+    emitted: {} as RoomEffect,
   },
   guards: {
     mayCreate: ({ context, event }) => event.type === 'JOIN' && check(context.policy.create, event.participant.uri, 'create').ok,
@@ -132,6 +150,10 @@ export const conferenceMachine = setup({
       enqueue.cancel(ackTimerId(p.id));
       enqueue.assign({ participants: { ...context.participants, [p.id]: { ...p, status: 'joined' } } });
       enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
+      // Issue 5 item 9: the newcomer gets the last messages with their senders and times, then a welcome.
+      const others = Object.values(context.participants).filter((q) => q.id !== p.id && q.status === 'joined').length;
+      const welcome = `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`;
+      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? 50, welcome));
     }),
     dropUnacknowledged: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ACK_TIMEOUT') return;
@@ -147,10 +169,13 @@ export const conferenceMachine = setup({
       if (p === undefined) return;
       if (p.status === 'expected') enqueue.cancel(ackTimerId(p.id));
       enqueue.assign({ participants: without(context.participants, p.id) });
-      // The peer ended the dialog (BYE/CANCEL): no BYE back. A lost connection leaves the dialog up.
-      if (event.reason === 'connection-lost') enqueue.emit(sipBye(p.dialog, 'SIP;cause=200;text="MSRP connection lost"'));
+      // The peer ended the dialog (BYE/CANCEL): no BYE back. A lost connection or a slow
+      // reader leaves the dialog up, so the room ends it.
+      const reason = dropReason[event.reason];
+      if (reason !== undefined) enqueue.emit(sipBye(p.dialog, reason));
       enqueue.emit(msrpClose(p.session));
-      if (p.status === 'joined') enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} left the room`));
+      const how = event.reason === 'slow' ? 'was dropped (too slow to keep up)' : event.reason === 'connection-lost' ? 'lost the connection' : 'left the room';
+      if (p.status === 'joined') enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} ${how}`));
     }),
     kick: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'KICK') return;
@@ -177,6 +202,24 @@ export const conferenceMachine = setup({
       enqueue.assign({ participants: ps });
       const rest = Object.values(ps).filter((p) => p.status === 'joined').map((p) => p.session);
       enqueue.emit(msrpNotice(context.room, rest, `${target} was removed from the room`));
+    }),
+    relay: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'MESSAGE_RECEIVED') return;
+      // Emits only: the context stays the same object, so the runtime need not rewrite the snapshot.
+      for (const e of decideRelay(context, event)) enqueue.emit(e);
+    }),
+    clearHistory: enqueueActions(({ context, enqueue }) => {
+      enqueue.emit(storeClearHistory(context.room));
+    }),
+    nickname: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'NICKNAME_REQUESTED') return;
+      const d = decideNickname(context, event);
+      const p = context.participants[event.participantId];
+      if (d.nickname !== undefined && p !== undefined && p.nickname !== d.nickname) {
+        enqueue.assign({ participants: { ...context.participants, [p.id]: { ...p, nickname: d.nickname } } });
+        if (p.status === 'joined') enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} is now known as ${d.nickname}`));
+      }
+      for (const e of d.effects) enqueue.emit(e);
     }),
     setPolicy: assign({
       policy: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' ? event.policy : context.policy),
@@ -215,7 +258,8 @@ export const conferenceMachine = setup({
       },
     },
     open: {
-      always: { guard: 'isEmptyAdhoc', target: 'closed' },
+      // An ad-hoc room ends with its last participant, and its history with it.
+      always: { guard: 'isEmptyAdhoc', target: 'closed', actions: 'clearHistory' },
       on: {
         JOIN: [{ guard: 'mayJoin', actions: 'admit' }, { actions: 'refuse' }],
         ACK_RECEIVED: { actions: 'confirm' },
@@ -223,7 +267,9 @@ export const conferenceMachine = setup({
         LEFT: { actions: 'remove' },
         KICK: { actions: 'kick' },
         ROOM_PROVISIONED: { actions: 'setPolicy' },
-        ROOM_DELETED: { target: 'closed', actions: 'endEveryone' },
+        MESSAGE_RECEIVED: { actions: 'relay' },
+        NICKNAME_REQUESTED: { actions: 'nickname' },
+        ROOM_DELETED: { target: 'closed', actions: ['endEveryone', 'clearHistory'] },
       },
     },
     closed: { type: 'final' },

@@ -32,3 +32,63 @@ export type MachineEffect =
   | ReturnType<typeof sipBye>
   | ReturnType<typeof msrpNotice>
   | ReturnType<typeof msrpClose>;
+
+/** Answer a pending MSRP transaction (SEND, NICKNAME) named by `ref` after the commit. */
+export const msrpAnswer = (ref: string, status: number, comment?: string) => ({ type: 'msrp.answer', ref, status, comment }) as const;
+
+/** A chat message or is-composing indication as the room relays and stores it (plain data). */
+export interface RoomMessage {
+  /** The sender's identity (participant URI). */
+  readonly from: string;
+  /** The sender's nickname at the time of sending (the CPIM display name). */
+  readonly nickname?: string;
+  /** CPIM To: the room, or one participant for a private message. */
+  readonly to: string;
+  /** RFC 3339 time: the sender's CPIM DateTime, or the arrival time when it had none. */
+  readonly dateTime: string;
+  /** Content type of the wrapped content. */
+  readonly contentType: string;
+  /** The wrapped content, base64 (binary-safe in JSON snapshots and the inspection stream). */
+  readonly body: string;
+}
+
+/** Relay a message to these participants' MSRP sessions, wrapped in CPIM by the executor. */
+export const msrpRelay = (room: string, sessions: readonly unknown[], message: RoomMessage) =>
+  ({ type: 'msrp.relay', room, sessions, message }) as const;
+
+/**
+ * Append a message to the room's history (applied inside the event's commit) and forget
+ * what falls beyond the newest `limit`. The sequence number is assigned by the store, so the
+ * room's snapshot does not change per message (issue 5: no full snapshot write per message).
+ */
+export const storeAppendHistory = (room: string, limit: number, message: RoomMessage) =>
+  ({ type: 'store.appendHistory', room, limit, message }) as const;
+
+/** Remove a room's history (applied inside the commit), when the room is deleted. */
+export const storeClearHistory = (room: string) => ({ type: 'store.clearHistory', room }) as const;
+
+/** Send the newest `limit` stored messages to one session, then a welcome notice. */
+export const msrpReplayHistory = (room: string, session: unknown, limit: number, welcome: string) =>
+  ({ type: 'msrp.replayHistory', room, session, limit, welcome }) as const;
+
+/** Every effect type of the room, for the application's `effectTypes`. */
+export const ROOM_EFFECT_TYPES = [
+  'sip.respond',
+  'sip.acceptJoin',
+  'sip.bye',
+  'msrp.notice',
+  'msrp.close',
+  'msrp.answer',
+  'msrp.relay',
+  'store.appendHistory',
+  'store.clearHistory',
+  'msrp.replayHistory',
+] as const;
+
+export type RoomEffect =
+  | MachineEffect
+  | ReturnType<typeof msrpAnswer>
+  | ReturnType<typeof msrpRelay>
+  | ReturnType<typeof storeAppendHistory>
+  | ReturnType<typeof storeClearHistory>
+  | ReturnType<typeof msrpReplayHistory>;
