@@ -289,9 +289,17 @@ export class Supervisor {
       this.resident.delete(idOf(kind, r.key));
       return Promise.reject(err);
     }
+    // An event that changed neither state nor context nor timers (a room relaying a chat
+    // message: only effects and store writes) keeps the committed record as it is: rewriting
+    // a 100-participant room's snapshot per message would be most of the cost of a relay.
+    // The record's lastEventAt then lags; it only feeds listings and the idle sweep uses memory.
+    const unchanged =
+      !done && initial === undefined && added.length === 0 && removed.length === 0 && next.context === before.context && sameValue(next.value, before.value);
     const commit = store.commit(() => {
       for (const [id, t] of removed) store.timers.removeSync([t.due, kind, r.key, id]);
-      if (done) {
+      if (unchanged) {
+        // nothing to rewrite
+      } else if (done) {
         store.snapshots.removeSync([kind, r.key]);
         for (const [id, t] of Object.entries(timers)) store.timers.removeSync([t.due, kind, r.key, id]);
       } else {
@@ -354,6 +362,10 @@ export class Supervisor {
   private publish(make: () => Parameters<InspectionStream['publish']>[0]): void {
     if (this.inspection.active) this.inspection.publish(make());
   }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || (typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b));
 }
 
 function view(s: AnyMachineSnapshot): StateView {

@@ -52,7 +52,8 @@ test('processes events of one actor in order and hands effects out in that order
     const p4 = rt.supervisor.dispatch('room', ROOM, ev.ackReceived('d-bob'));
     assert.deepEqual(await Promise.all([p1, p2, p3, p4]), ['ok', 'ok', 'ok', 'ok']);
     assert.deepEqual(
-      rt.executed.map((e) => [e.effect.type, e.effect.requestRef ?? e.effect.text]),
+      // (each join also replays the room's history: not what this test is about)
+      rt.executed.filter((e) => e.effect.type !== 'msrp.replayHistory').map((e) => [e.effect.type, e.effect.requestRef ?? e.effect.text]),
       [
         ['sip.acceptJoin', 'r1'],
         ['sip.acceptJoin', 'r2'],
