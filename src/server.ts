@@ -23,6 +23,7 @@ import { createHttpServer, type HttpServer } from './transport/http/server.js';
 import { visualizerRoutes } from './transport/http/visualizerRoutes.js';
 import { ActorIndex } from './actors/actorIndex.js';
 import { defaultApplications } from './app/index.js';
+import { roomAdminRoutes } from './app/admin/roomRoutes.js';
 
 /**
  * A part of Parley that serves some SIP requests (chat rooms, mailboxes, offline sessions)
@@ -120,6 +121,8 @@ export async function startServer(config: Config, opts: StartOptions): Promise<S
   registrar.start();
   const index = new ActorIndex(supervisor.inspection);
   http.addRoutes(...visualizerRoutes({ supervisor, kinds, index, clock }));
+  // Here rather than in an application: the room kind exists whichever applications run.
+  http.addRoutes(...roomAdminRoutes(() => ({ supervisor })));
 
   sip.onRequest((req) => {
     const app = apps.find((a) => a.accepts(req));

@@ -4,6 +4,7 @@
  */
 import type { Application, ServerContext } from '../server.js';
 import { createMailboxApplication } from './mailbox/application.js';
+import { mailboxAdminRoutes } from './admin/mailboxRoutes.js';
 
 export function defaultApplications(ctx: ServerContext): Application[] {
   const { config } = ctx;
@@ -25,5 +26,7 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     delivery: { addDate: config.mailboxAddDate },
     ...(config.mailboxNotifyFrom !== '' ? { notify: { from: config.mailboxNotifyFrom } } : {}),
   });
+  // Admin routes read the supervisor per request: it is built after the applications.
+  ctx.http.addRoutes(...mailboxAdminRoutes(() => ({ supervisor: ctx.supervisor, store: mailbox.mailboxStore, clock: ctx.clock })));
   return [mailbox];
 }
