@@ -18,3 +18,11 @@ export { parseTrustList, isTrusted, type TrustList } from './trust.js';
 export { checkRequest, optionsHeaders, defaultMethodPolicy, type MethodPolicy, type Rejection } from './methods.js';
 export { defaultSipTimers, type SipTimerConfig } from './transaction/timers.js';
 export { newBranch, newTag, newCallId } from './transaction/branch.js';
+export {
+  acceptSubscribe, refreshSubscription, acceptRefer, buildNotify, expireSubscription, terminateSubscription, activateSubscription,
+  onNotifyResponse, isExpired, remainingSeconds, subscriptionStateValue, nextDocumentVersion, parseEventHeader, formatEventHeader,
+  eventOfRequest, grantExpires, negotiateContentType, matchesSubscription, subscriptionKey, subscriptionDialogKey,
+  CONFERENCE_EVENT, MESSAGE_SUMMARY_EVENT, REFER_EVENT, DEFAULT_SUBSCRIPTION_LIMITS,
+  type EventPackage, type EventHeader, type Subscription, type SubscribeAnswer, type SubscribeDecision, type SubscriptionLimits,
+  type TerminationReason, type AcceptSubscribeOptions, type RefreshOptions, type NotifyOptions, type AcceptReferOptions,
+} from './subscription.js';
