@@ -45,6 +45,18 @@ export interface Config {
   readonly mailboxAddDate: boolean;
   /** msilo `from_address`: when set, the sender is told the user is offline, from this URI. */
   readonly mailboxNotifyFrom: string;
+  /** Offline chat sessions: grace window (s) from the answer to Parley's BYE. */
+  readonly offlineGraceTime: number;
+  /** Offline chat sessions: the greeting sent to the caller. */
+  readonly offlineGreeting: string;
+  /** Offline chat sessions: greeting per domain (`{"example.com": "..."}`), over `offlineGreeting`. */
+  readonly offlineGreetings: Readonly<Record<string, string>>;
+  /** Header the proxy's failure route adds to an INVITE Parley must answer for an offline user; empty = none. */
+  readonly offlineMarkerHeader: string;
+  /** Offline chat sessions: most messages taken in one session. */
+  readonly offlineMaxMessages: number;
+  /** Message-Account of message-waiting (RFC 3842) and the fetch address; empty = `sip:offline@<first domain>`. */
+  readonly messageAccount: string;
 }
 
 export const defaults: Config = {
@@ -64,6 +76,12 @@ export const defaults: Config = {
   mailboxExpireTime: 259_200,
   mailboxAddDate: false,
   mailboxNotifyFrom: '',
+  offlineGraceTime: 90,
+  offlineGreeting: 'I am offline but you can type a message',
+  offlineGreetings: {},
+  offlineMarkerHeader: 'X-Parley-Offline',
+  offlineMaxMessages: 100,
+  messageAccount: '',
 };
 
 /** Thrown for a bad configuration value; `key` is the name the user wrote. */
@@ -78,7 +96,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'optional' | 'address' | 'list' | 'level' | 'int' | 'count' | 'bool';
+type Kind = 'string' | 'optional' | 'address' | 'list' | 'level' | 'int' | 'count' | 'bool' | 'map';
 
 interface Option {
   readonly field: keyof Config;
@@ -106,6 +124,12 @@ export const options: readonly Option[] = [
   { field: 'mailboxExpireTime', env: 'PARLEY_MAILBOX_EXPIRE_TIME', flag: '--mailbox-expire-time', kind: 'int', help: 'seconds a stored message lives (msilo expire_time)' },
   { field: 'mailboxAddDate', env: 'PARLEY_MAILBOX_ADD_DATE', flag: '--mailbox-add-date', kind: 'bool', help: 'prefix the stored date to text bodies (msilo add_date)' },
   { field: 'mailboxNotifyFrom', env: 'PARLEY_MAILBOX_NOTIFY_FROM', flag: '--mailbox-notify-from', kind: 'optional', help: 'tell senders the user is offline, from this URI; empty = off' },
+  { field: 'offlineGraceTime', env: 'PARLEY_OFFLINE_GRACE_TIME', flag: '--offline-grace-time', kind: 'int', help: 'seconds an offline chat session stays open' },
+  { field: 'offlineGreeting', env: 'PARLEY_OFFLINE_GREETING', flag: '--offline-greeting', kind: 'string', help: 'greeting of an offline chat session' },
+  { field: 'offlineGreetings', env: 'PARLEY_OFFLINE_GREETINGS', flag: '--offline-greetings', kind: 'map', help: 'greeting per domain, JSON {"domain": "text"}' },
+  { field: 'offlineMarkerHeader', env: 'PARLEY_OFFLINE_MARKER_HEADER', flag: '--offline-marker-header', kind: 'optional', help: 'header marking an INVITE to answer for an offline user; empty = none' },
+  { field: 'offlineMaxMessages', env: 'PARLEY_OFFLINE_MAX_MESSAGES', flag: '--offline-max-messages', kind: 'int', help: 'most messages taken in one offline chat session' },
+  { field: 'messageAccount', env: 'PARLEY_MESSAGE_ACCOUNT', flag: '--message-account', kind: 'optional', help: 'message-waiting Message-Account and fetch address; empty = sip:offline@<first domain>' },
 ];
 
 const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -148,6 +172,20 @@ function convert(o: Option, key: string, raw: unknown): Config[keyof Config] {
       if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(key, raw, 'expected a positive integer');
       return n;
     }
+    case 'map': {
+      let v: unknown = raw;
+      if (typeof raw === 'string') {
+        try {
+          v = JSON.parse(raw);
+        } catch {
+          throw new ConfigError(key, raw, 'expected a JSON object of strings');
+        }
+      }
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+        throw new ConfigError(key, raw, 'expected a JSON object of strings');
+      }
+      return Object.fromEntries(Object.entries(v as Record<string, string>).map(([k, x]) => [k.toLowerCase(), x]));
+    }
     case 'count': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
       if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(key, raw, 'expected an integer, 0 or more');
@@ -187,6 +225,7 @@ export function describeOptions(): string {
 
 function formatDefault(v: unknown): string {
   if (Array.isArray(v)) return v.length ? v.join(',') : 'empty';
+  if (typeof v === 'object' && v !== null && !('host' in v)) return Object.keys(v).length ? JSON.stringify(v) : 'empty';
   if (typeof v === 'object' && v !== null && 'host' in v) return `${(v as ListenAddress).host}:${(v as ListenAddress).port}`;
   if (v === '') return 'empty';
   return String(v);

@@ -5,6 +5,7 @@
 import type { Application, ServerContext } from '../server.js';
 import { createMailboxApplication } from './mailbox/application.js';
 import { mailboxAdminRoutes } from './admin/mailboxRoutes.js';
+import { createOfflineApplication } from './offline/application.js';
 
 export function defaultApplications(ctx: ServerContext): Application[] {
   const { config } = ctx;
@@ -28,5 +29,25 @@ export function defaultApplications(ctx: ServerContext): Application[] {
   });
   // Admin routes read the supervisor per request: it is built after the applications.
   ctx.http.addRoutes(...mailboxAdminRoutes(() => ({ supervisor: ctx.supervisor, store: mailbox.mailboxStore, clock: ctx.clock })));
-  return [mailbox];
+  // Offline chat sessions take INVITEs for served users without a contact (or marked by the
+  // proxy): keep them after the chat rooms, which take INVITEs to room URIs.
+  const offline = createOfflineApplication({
+    sip: ctx.sip,
+    msrp: ctx.msrp,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    domains: config.domains,
+    contacts: { contactsOf: (aor) => ctx.registrar.lookup(aor) },
+    dispatcher: () => ctx.supervisor,
+    mailboxPending: mailbox.executor.pending,
+    trustAsserted: config.trustedPeers.length > 0,
+    config: {
+      graceMs: config.offlineGraceTime * 1000,
+      greeting: config.offlineGreeting,
+      greetings: config.offlineGreetings,
+      markerHeader: config.offlineMarkerHeader,
+      maxMessages: config.offlineMaxMessages,
+    },
+  });
+  return [mailbox, offline];
 }

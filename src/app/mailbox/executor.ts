@@ -9,7 +9,7 @@ import type { ActorRef, Effect } from '../../actors/effects.js';
 import type { MailboxStore } from '../../actors/mailboxStore.js';
 import { MAILBOX_KIND } from '../../actors/mailboxKind.js';
 import type { DispatchResult } from '../../actors/supervisor.js';
-import type { SipTransport, IncomingRequest } from '../../transport/sip/transport.js';
+import type { SipTransport } from '../../transport/sip/transport.js';
 import type { RegisteredContact } from '../../transport/sip/registrationStore.js';
 import { mailboxEvents as ev, type MailboxEvent } from '../../machines/mailboxTypes.js';
 import type { MailboxEffect } from '../../machines/mailboxEffects.js';
@@ -55,9 +55,17 @@ function bestStatus(statuses: readonly number[]): number {
   return ok ?? Math.min(...statuses);
 }
 
+/**
+ * Whoever waits for a store's answer: a SIP MESSAGE transaction, or an MSRP SEND of an offline
+ * chat session (src/app/offline), which maps the SIP status to an MSRP one.
+ */
+export interface StoreResponder {
+  respond(status: number, reason?: string): void;
+}
+
 export class MailboxExecutor {
-  /** MESSAGE transactions waiting for their mailbox's answer (`requestRef` -> request). */
-  readonly pending = new Map<string, IncomingRequest>();
+  /** Stores waiting for their mailbox's answer (`requestRef` -> MESSAGE or MSRP SEND). */
+  readonly pending = new Map<string, StoreResponder>();
 
   constructor(private readonly o: MailboxExecutorOptions) {}
 
