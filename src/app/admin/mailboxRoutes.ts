@@ -14,7 +14,7 @@ import { deleteMessage, listMailbox, listMailboxes, mailboxStats, purgeMailbox, 
 import { MAILBOX_KIND } from '../../actors/mailboxKind.js';
 import { adminLimits, addressOf } from './validate.js';
 
-const aorParam = (raw: string) => addressOf(raw, 'aor');
+const aorParam = (raw: string) => addressOf(raw, 'aor', 'aor');
 
 /** The routes; `deps` is read on each request (the supervisor is built after the applications). */
 export function mailboxAdminRoutes(deps: () => MailboxAdminDeps): Route[] {

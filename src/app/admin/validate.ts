@@ -5,7 +5,7 @@
  */
 import { HttpError } from '../../transport/http/respond.js';
 import { aorOf, parseUri } from '../../transport/sip/uri.js';
-import type { AccessList } from '../../machines/policy.js';
+import { identityOf, type AccessList } from '../../machines/policy.js';
 
 /** Limits of admin inputs (documented in docs and `parley rooms --help`). */
 export const adminLimits = {
@@ -27,17 +27,18 @@ export function objectOf(value: unknown, field: string, allowed: readonly string
 }
 
 /**
- * A room or user address: a `sip:`/`sips:` URI with a user part, returned as the actor key
- * (`aorOf`: host lower-cased, no port or parameters, sips folded into sip), so that
- * `sips:Dev@Conf.Example;transport=tcp` and `sip:Dev@conf.example` name the same room.
+ * A room or user address: a `sip:`/`sips:` URI with a user part, returned as the actor key so
+ * that `sips:Dev@Conf.Example;transport=tcp` and `sip:Dev@conf.example` name the same actor.
+ * `as` picks the key the owning application uses: `identity` for rooms (src/app/room keys
+ * rooms by `identityOf`), `aor` for mailboxes (the mailbox application keys by `aorOf`).
  */
-export function addressOf(value: unknown, field: string): string {
+export function addressOf(value: unknown, field: string, as: 'identity' | 'aor' = 'identity'): string {
   if (typeof value !== 'string' || value === '') throw bad(field, 'expected a SIP URI such as sip:dev@conference.example.com');
   if (value.length > adminLimits.maxUriLength) throw bad(field, `longer than ${adminLimits.maxUriLength} characters`);
   const uri = parseUri(value);
   if (uri === undefined) throw bad(field, `"${value}" is not a valid SIP URI`);
   if (uri.scheme === 'tel' || uri.user === undefined) throw bad(field, `"${value}" must be sip: or sips: with a user part (user@host)`);
-  return aorOf(uri)!;
+  return as === 'aor' ? aorOf(uri)! : identityOf(value);
 }
 
 const DOMAIN = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
