@@ -16,6 +16,7 @@ Options:
   --config FILE                JSON file with any of the keys below by field name
                                (dataDir, sipListen, msrpListen, httpListen, domains, ...)
 ${describeOptions()}
+  --demo                       also run a scripted demo over SIP/MSRP (watch it in the visualizer)
   --help                       print this help and exit
   --version                    print the version and exit
 
@@ -23,17 +24,19 @@ Precedence: flags > environment > --config file > defaults.
 `;
 
 /** Splits `--flag value` / `--flag=value` pairs; unknown flags are an error. */
-export function parseArgs(argv: readonly string[]): { flags: Record<string, string>; config?: string; help: boolean; version: boolean } {
+export function parseArgs(argv: readonly string[]): { flags: Record<string, string>; config?: string; help: boolean; version: boolean; demo: boolean } {
   const known = new Set(options.map((o) => o.flag));
   const flags: Record<string, string> = {};
   let config: string | undefined;
   let help = false;
   let version = false;
+  let demo = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (name === '--help' || name === '-h') help = true;
     else if (name === '--version') version = true;
+    else if (name === '--demo') demo = true;
     else if (name === '--config' || known.has(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new ConfigError(name, undefined, 'missing value');
@@ -41,7 +44,7 @@ export function parseArgs(argv: readonly string[]): { flags: Record<string, stri
       else flags[name] = value;
     } else throw new ConfigError(name, inline ?? null, 'unknown option (see parley --help)');
   }
-  return { flags, config, help, version };
+  return { flags, config, help, version, demo };
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -87,9 +90,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const demo = args.demo ? await (await import('./demo/index.js')).startDemo(server, logger) : undefined;
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'stopping');
-    server.stop().then(
+    Promise.resolve(demo?.stop())
+      .then(() => server.stop())
+      .then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'stop failed');
