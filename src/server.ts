@@ -15,6 +15,7 @@ import { Store, type Write } from './actors/store.js';
 import { Supervisor } from './actors/supervisor.js';
 import { roomKind } from './actors/roomKind.js';
 import { createSipStack, type SipStack } from './transport/sip/stack.js';
+import { optionsHeaders } from './transport/sip/methods.js';
 import type { IncomingRequest } from './transport/sip/transport.js';
 import { Registrar, RegistrationEvents } from './transport/sip/registrar.js';
 import { RegistrationStore } from './transport/sip/registrationStore.js';
@@ -39,6 +40,8 @@ export interface Application {
   readonly effectTypes: readonly string[];
   execute(effect: Effect, actor: ActorRef): void;
   storeWrites?(effect: Effect, actor: ActorRef): readonly Write[];
+  /** Called once the supervisor runs (e.g. to settle actors persisted by an earlier process). */
+  start?(): void | Promise<void>;
   stop?(): Promise<void>;
 }
 
@@ -91,6 +94,8 @@ export async function startServer(config: Config, opts: StartOptions): Promise<S
     clock,
     trustedPeers: config.trustedPeers,
     registrar,
+    // OPTIONS reach the applications: a room answers with its focus Contact (RFC 4579 5.2).
+    answerOptions: false,
   });
   const msrp = new MsrpEndpoint({ listen: config.msrpListen, clock, logger: logger.child({ component: 'msrp' }) });
   const msrpAddress = await msrp.start();
@@ -119,6 +124,9 @@ export async function startServer(config: Config, opts: StartOptions): Promise<S
   ctx.supervisor = supervisor;
   supervisor.start();
   registrar.start();
+  for (const app of apps) {
+    Promise.resolve(app.start?.()).catch((err: unknown) => logger.error({ err, application: app.name }, 'application start failed'));
+  }
   const index = new ActorIndex(supervisor.inspection);
   http.addRoutes(...visualizerRoutes({ supervisor, kinds, index, clock }));
   // Here rather than in an application: the room kind exists whichever applications run.
@@ -127,6 +135,8 @@ export async function startServer(config: Config, opts: StartOptions): Promise<S
   sip.onRequest((req) => {
     const app = apps.find((a) => a.accepts(req));
     if (app) app.handle(req);
+    // What the stack answers itself when it keeps OPTIONS (RFC 3261 11.2).
+    else if (req.request.method === 'OPTIONS' && req.dialogId === undefined) req.respond(200, undefined, { headers: optionsHeaders() });
     else req.respond(404, 'Not Found - no room, mailbox or service at this address');
   });
 

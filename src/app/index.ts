@@ -6,6 +6,7 @@ import type { Application, ServerContext } from '../server.js';
 import { createMailboxApplication } from './mailbox/application.js';
 import { mailboxAdminRoutes } from './admin/mailboxRoutes.js';
 import { createOfflineApplication } from './offline/application.js';
+import { createRoomApplication } from './room/application.js';
 
 export function defaultApplications(ctx: ServerContext): Application[] {
   const { config } = ctx;
@@ -49,5 +50,15 @@ export function defaultApplications(ctx: ServerContext): Application[] {
       maxMessages: config.offlineMaxMessages,
     },
   });
-  return [mailbox, offline];
+  // Rooms are users of the conference domains (or requests with X-Parley-App: conference).
+  const room = createRoomApplication({
+    store: ctx.store,
+    sip: ctx.sip,
+    msrp: ctx.msrp,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    domains: config.conferenceDomains,
+    dispatcher: () => ctx.supervisor,
+  });
+  return [mailbox, room, offline];
 }

@@ -1,0 +1,344 @@
+/**
+ * The chat-room application (RFC 4579 focus with MSRP media, issue 5): routes SIP requests for
+ * rooms (users of the conference domains, or any request with `X-Parley-App: conference`) and
+ * MSRP traffic of their sessions to one room actor per room, and performs the room's effects.
+ *
+ * Routing (STYLE.md rule 5), in-dialog first:
+ * - ACK -> ACK_RECEIVED; BYE -> 200, LEFT(bye); CANCEL (told by the transport) -> LEFT(cancel);
+ *   other in-dialog requests of a known participant -> 501; unknown dialog -> 481.
+ * - INVITE -> JOIN (488 without a usable MSRP chat offer, 403 refused by policy);
+ *   REFER with `Refer-To: <x;method=BYE>` -> KICK; MESSAGE -> 405; anything else -> 405 + Allow.
+ * - MSRP SEND -> MESSAGE_RECEIVED (400 for broken CPIM; 415 for non-CPIM is the session's);
+ *   NICKNAME -> NICKNAME_REQUESTED; loss of the session -> LEFT(connection-lost); a slow reader
+ *   -> LEFT(slow).
+ * Every answer that acknowledges data (MSRP 200) is sent by the executor after the commit.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import { ProtocolError } from '../../errors.js';
+import type { ActorKind } from '../../actors/kind.js';
+import type { ActorRef, Effect } from '../../actors/effects.js';
+import type { Store, Write } from '../../actors/store.js';
+import type { DispatchResult } from '../../actors/supervisor.js';
+import { roomKind } from '../../actors/roomKind.js';
+import { parseCpim } from '../../formats/cpim.js';
+import { answerSetup, buildMsrpAnswer } from '../../formats/sdp.js';
+import { conferenceEvents as ev, type ConferenceContext, type ConferenceEvent } from '../../machines/conference.js';
+import { ROOM_EFFECT_TYPES } from '../../machines/effects.js';
+import type { RoomPolicy } from '../../machines/policy.js';
+import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
+import type { IncomingMessage, IncomingNickname, MsrpSession } from '../../transport/msrp/session.js';
+import { createUasDialog } from '../../transport/sip/dialog.js';
+import { getHeader } from '../../transport/sip/headers.js';
+import { parseNameAddr } from '../../transport/sip/nameAddr.js';
+import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
+import { formatUri, parseUri } from '../../transport/sip/uri.js';
+import { RoomExecutor, ROOM_ALLOW } from './executor.js';
+import { RoomHistory } from './history.js';
+import { Relay, type RelayLimits } from './relay.js';
+import { CHATROOM_CAPABILITIES, readChatOffer, requesterOf, roomOf } from './request.js';
+
+export const ROOM_KIND = 'room';
+
+/** The part of the supervisor the room application uses. */
+export interface RoomDispatcher {
+  dispatch(kind: string, key: string, event: ConferenceEvent, opts?: { create?: boolean }): Promise<DispatchResult>;
+  peek(kind: string, key: string): { value: unknown; context: unknown } | undefined;
+  listPersisted(opts: { kind?: string }): Iterable<{ kind: string; key: string; record: { context: unknown } }>;
+}
+
+export interface RoomAppOptions {
+  readonly store: Store;
+  readonly sip: SipTransport;
+  readonly msrp: MsrpEndpoint;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Domains whose users are rooms. */
+  readonly domains: readonly string[];
+  /** The supervisor, once it exists (it is built after the applications). */
+  readonly dispatcher: () => RoomDispatcher;
+  /** Time a joiner has to ACK (ms, default 5000, RFC 4579 leaves it to the focus). */
+  readonly ackTimeoutMs?: number;
+  /** Messages kept per room unless the room says otherwise (default 50). */
+  readonly historySize?: number;
+  /** Policy of new ad-hoc rooms (default: anyone may create and join). */
+  readonly defaultPolicy?: RoomPolicy;
+  readonly relayLimits?: RelayLimits;
+  /** Benchmark hook: told after each relayed message is answered by its recipient. */
+  readonly onDelivered?: (sessionId: string, status: number) => void;
+}
+
+export interface RoomApplication {
+  readonly name: 'room';
+  readonly kinds: readonly ActorKind[];
+  readonly effectTypes: readonly string[];
+  readonly history: RoomHistory;
+  readonly relay: Relay;
+  accepts(request: IncomingRequest): boolean;
+  handle(request: IncomingRequest): void;
+  execute(effect: Effect, actor: ActorRef): void;
+  storeWrites(effect: Effect, actor: ActorRef): readonly Write[];
+  /** Drops the participants of rooms persisted by an earlier process (their MSRP sessions are gone). */
+  recover(): Promise<number>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Where a dialog or MSRP session of a participant belongs. */
+interface Membership {
+  readonly room: string;
+  readonly participantId: string;
+}
+
+export function createRoomApplication(o: RoomAppOptions): RoomApplication {
+  const log = o.logger.child({ component: 'room' });
+  const domains = o.domains.map((d) => d.toLowerCase());
+  const history = new RoomHistory(o.store);
+  const bySession = new Map<string, Membership>();
+  /** Participant dialogs by our To tag (the participant id). */
+  const byDialog = new Map<string, Membership>();
+  let stopped = false;
+
+  const relay = new Relay(
+    o.msrp,
+    log,
+    (sessionId) => {
+      const m = bySession.get(sessionId);
+      if (m !== undefined) send(m.room, ev.left(m.participantId, 'slow'));
+    },
+    o.relayLimits,
+    o.onDelivered,
+  );
+  const executor = new RoomExecutor({ sip: o.sip, msrp: o.msrp, clock: o.clock, logger: log, history, relay });
+  const kind = roomKind({
+    ...(o.ackTimeoutMs !== undefined ? { ackTimeoutMs: o.ackTimeoutMs } : {}),
+    ...(o.historySize !== undefined ? { historySize: o.historySize } : {}),
+    ...(o.defaultPolicy !== undefined ? { policy: o.defaultPolicy } : {}),
+  });
+
+  function send(room: string, event: ConferenceEvent, create = false): Promise<DispatchResult> {
+    return o
+      .dispatcher()
+      .dispatch(ROOM_KIND, room, event, { create })
+      .catch((err: unknown) => {
+        log.error({ err, room, event: event.type }, 'room: event not committed');
+        return 'failed' as const;
+      });
+  }
+
+  o.sip.onCancel((req) => {
+    const m = byDialog.get(req.localTag);
+    if (req.request.method === 'INVITE' && m !== undefined) void send(m.room, ev.left(m.participantId, 'cancel'));
+  });
+
+  /** `Contact: <sip:room@focus-host:port;transport=x>;isfocus` (RFC 4579 5.1). */
+  function focusContact(room: string, req: IncomingRequest): string {
+    const c = parseUri(o.sip.contactUri(req.source.transport));
+    const user = parseUri(room)?.user;
+    return c === undefined ? `<${room}>;isfocus` : `<${formatUri({ ...c, ...(user !== undefined ? { user } : {}) })}>;isfocus`;
+  }
+
+  function watch(session: MsrpSession, m: Membership): void {
+    bySession.set(session.id, m);
+    session.on('message', (msg) => onSend(m, msg));
+    session.on('nickname', (n) => onNickname(m, n));
+    session.on('ended', ({ reason }) => {
+      bySession.delete(session.id);
+      relay.forget(session.id);
+      // Closed by the room itself (left, kicked, dropped) or at shutdown: nothing to tell it.
+      if (reason === 'left-room' || stopped) return;
+      void send(m.room, ev.left(m.participantId, 'connection-lost'));
+    });
+  }
+
+  async function onSend(m: Membership, msg: IncomingMessage): Promise<void> {
+    const cpim = parseCpim(msg.body);
+    if (cpim instanceof ProtocolError) return msg.respond(400, cpim.message);
+    const ref = randomUUID();
+    executor.pendingAnswers.set(ref, msg);
+    try {
+      const r = await send(
+        m.room,
+        ev.messageReceived({
+          participantId: m.participantId,
+          ref,
+          from: cpim.from?.uri ?? '',
+          to: cpim.to.map((a) => a.uri),
+          ...(cpim.dateTime !== undefined ? { dateTime: cpim.dateTime } : {}),
+          contentType: cpim.contentType ?? 'text/plain',
+          body: cpim.body.toString('base64'),
+          at: o.clock.now(),
+        }),
+      );
+      if (!msg.answered) msg.respond(r === 'absent' ? 481 : 500);
+    } finally {
+      executor.pendingAnswers.delete(ref);
+    }
+  }
+
+  async function onNickname(m: Membership, n: IncomingNickname): Promise<void> {
+    const ref = randomUUID();
+    executor.pendingAnswers.set(ref, n);
+    try {
+      const r = await send(m.room, ev.nicknameRequested(m.participantId, ref, n.nickname));
+      if (!n.answered) n.respond(r === 'absent' ? 481 : 500);
+    } finally {
+      executor.pendingAnswers.delete(ref);
+    }
+  }
+
+  async function onInvite(req: IncomingRequest, room: string): Promise<void> {
+    const offer = readChatOffer(req.request);
+    const who = requesterOf(req.request);
+    const dialog = createUasDialog(req.request, req.localTag);
+    const setup = answerSetup(offer.media.setup);
+    const session = o.msrp.createSession({ setup, acceptTypes: ['message/cpim'] });
+    const bad = session.setRemote({ path: offer.media.path });
+    if (bad !== undefined) {
+      session.close('left-room');
+      throw new ProtocolError('ROOM_BAD_PATH', 488, `Not Acceptable Here - ${bad.message}`);
+    }
+    const local = session.localPath[0];
+    const sdp = buildMsrpAnswer(offer.media, {
+      address: local.host.replace(/^\[|\]$/g, ''),
+      port: local.port ?? 2855,
+      path: session.localUri,
+      acceptTypes: offer.types.acceptTypes,
+      acceptWrappedTypes: offer.types.acceptWrappedTypes,
+      chatroom: CHATROOM_CAPABILITIES,
+      setup,
+    });
+    const m: Membership = { room, participantId: req.localTag };
+    byDialog.set(m.participantId, m);
+    watch(session, m);
+    const ref = randomUUID();
+    const join = { request: req, sdp, contact: focusContact(room, req), session, accepted: false };
+    executor.pendingJoins.set(ref, join);
+    executor.pendingRequests.set(ref, req);
+    let r: DispatchResult = 'failed';
+    try {
+      r = await send(room, ev.join({ id: m.participantId, uri: who.uri, ...(who.displayName ? { displayName: who.displayName } : {}), dialog, session: session.id }, ref, o.clock.now()), true);
+    } finally {
+      executor.pendingJoins.delete(ref);
+      executor.pendingRequests.delete(ref);
+      if (!join.accepted) {
+        byDialog.delete(m.participantId);
+        session.close('left-room');
+        if (!req.answered) req.respond(500, r === 'failed' ? 'Server Internal Error - not committed' : undefined);
+      }
+    }
+  }
+
+  async function onRefer(req: IncomingRequest, room: string): Promise<void> {
+    const referTo = parseNameAddr(getHeader(req.request, 'refer-to') ?? '');
+    const target = referTo === undefined ? undefined : parseUri(referTo.uri);
+    if (referTo === undefined || target === undefined) return req.respond(400, 'Bad Request - missing or malformed Refer-To');
+    if ((target.params.method ?? '').toUpperCase() !== 'BYE') {
+      return req.respond(501, 'Not Implemented - invitations by REFER');
+    }
+    const who = requesterOf(req.request);
+    const dialog = createUasDialog(req.request, req.localTag);
+    const ref = randomUUID();
+    executor.pendingRequests.set(ref, req);
+    executor.pendingRefers.set(ref, { dialog });
+    try {
+      const { params: _p, headers: _h, ...bare } = target;
+      const r = await send(room, ev.kick(who.uri, formatUri({ ...bare, params: {}, headers: {} }), ref));
+      if (!req.answered) req.respond(r === 'absent' ? 404 : 500, r === 'absent' ? 'Not Found - no such room' : undefined);
+    } finally {
+      executor.pendingRequests.delete(ref);
+      executor.pendingRefers.delete(ref);
+    }
+  }
+
+  /** The membership of an in-dialog request: from memory, else from the room's state (after a restart). */
+  function membershipOf(req: IncomingRequest): Membership | undefined {
+    const tag = req.dialogId?.localTag;
+    if (tag === undefined) return undefined;
+    const known = byDialog.get(tag);
+    if (known !== undefined) return known;
+    const room = roomOf(req.request, domains);
+    const ctx = room === undefined ? undefined : (o.dispatcher().peek(ROOM_KIND, room)?.context as ConferenceContext | undefined);
+    return room !== undefined && ctx?.participants?.[tag] !== undefined ? { room, participantId: tag } : undefined;
+  }
+
+  async function onInDialog(req: IncomingRequest): Promise<void> {
+    const m = membershipOf(req);
+    const method = req.request.method;
+    if (m === undefined) return req.respond(481, 'Call/Transaction Does Not Exist');
+    if (method === 'ACK') {
+      await send(m.room, ev.ackReceived(m.participantId));
+      return;
+    }
+    if (method === 'BYE') {
+      // RFC 3261 15.1.2: a BYE is answered 200 whatever the room does next.
+      req.respond(200);
+      byDialog.delete(m.participantId);
+      await send(m.room, ev.left(m.participantId, 'bye'));
+      return;
+    }
+    req.respond(501, 'Not Implemented', { headers: [{ name: 'allow', value: ROOM_ALLOW }] });
+  }
+
+  function route(req: IncomingRequest): Promise<void> | void {
+    if (req.dialogId !== undefined) return onInDialog(req);
+    const room = roomOf(req.request, domains);
+    if (room === undefined) return req.respond(404, 'Not Found - not a room');
+    switch (req.request.method) {
+      case 'INVITE':
+        return onInvite(req, room);
+      case 'REFER':
+        return onRefer(req, room);
+      default:
+        // MESSAGE to a room included: the room speaks MSRP (PROTOCOLS.md: an established focus answers 405).
+        return req.respond(405, 'Method Not Allowed', { headers: [{ name: 'allow', value: ROOM_ALLOW }] });
+    }
+  }
+
+  async function recover(): Promise<number> {
+    let dropped = 0;
+    const d = o.dispatcher();
+    const stale: Array<[string, string]> = [];
+    for (const { key, record } of d.listPersisted({ kind: ROOM_KIND })) {
+      const ctx = record.context as ConferenceContext;
+      for (const id of Object.keys(ctx.participants ?? {})) if (!byDialog.has(id)) stale.push([key, id]);
+    }
+    for (const [room, id] of stale) {
+      if ((await send(room, ev.left(id, 'connection-lost'))) === 'ok') dropped++;
+    }
+    if (dropped > 0) log.info({ dropped }, 'room: participants of an earlier run dropped (their MSRP sessions are gone)');
+    return dropped;
+  }
+
+  return {
+    name: 'room',
+    kinds: [kind],
+    effectTypes: ROOM_EFFECT_TYPES,
+    history,
+    relay,
+    accepts(req) {
+      if (req.dialogId !== undefined && byDialog.has(req.dialogId.localTag)) return true;
+      return roomOf(req.request, domains) !== undefined;
+    },
+    handle(req) {
+      if (stopped) return req.respond(503, 'Service Unavailable - stopping');
+      Promise.resolve()
+        .then(() => route(req))
+        .catch((err: unknown) => {
+          if (err instanceof ProtocolError) return req.respond(err.status, err.message);
+          log.error({ err, method: req.request.method }, 'room: request handling failed');
+          req.respond(500);
+        });
+    },
+    execute: (effect, actor) => executor.execute(effect, actor),
+    storeWrites: (effect) => executor.storeWrites(effect),
+    recover,
+    async start() {
+      await recover();
+    },
+    async stop() {
+      stopped = true;
+    },
+  };
+}

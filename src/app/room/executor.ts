@@ -1,0 +1,153 @@
+/**
+ * Performs the room machine's effects after their commit: SIP answers (the 200 with the
+ * focus' SDP answer and `Contact: ...;isfocus`), BYEs, MSRP answers to pending SENDs and
+ * NICKNAMEs, relays, notices and history replay. `store.*` effects become LMDB writes inside
+ * the commit (`storeWrites`).
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { ActorRef, Effect } from '../../actors/effects.js';
+import type { Write } from '../../actors/store.js';
+import type { RoomEffect } from '../../machines/effects.js';
+import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
+import type { Answerable, MsrpSession } from '../../transport/msrp/session.js';
+import { buildInDialogRequest, type DialogState } from '../../transport/sip/dialog.js';
+import type { SipHeader } from '../../transport/sip/message.js';
+import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
+import type { RoomHistory } from './history.js';
+import { noticeCpim, relayedCpim, type Relay } from './relay.js';
+
+/** A join waiting for the room's verdict: the INVITE, its prepared answer, its MSRP session. */
+export interface PendingJoin {
+  readonly request: IncomingRequest;
+  readonly sdp: string;
+  readonly contact: string;
+  readonly session: MsrpSession;
+  accepted: boolean;
+}
+
+/** A REFER waiting for the room's verdict, with the implicit subscription's dialog (RFC 3515). */
+export interface PendingRefer {
+  readonly dialog: DialogState;
+}
+
+export interface RoomExecutorOptions {
+  readonly sip: SipTransport;
+  readonly msrp: MsrpEndpoint;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly history: RoomHistory;
+  readonly relay: Relay;
+}
+
+/** Allow header of the focus' answers (RFC 4579 requires INVITE, ACK, BYE, REFER, SUBSCRIBE...). */
+export const ROOM_ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REFER, SUBSCRIBE, NOTIFY';
+
+export class RoomExecutor {
+  /** SIP requests waiting for an answer decided by their room (`requestRef` -> request). */
+  readonly pendingRequests = new Map<string, IncomingRequest>();
+  readonly pendingJoins = new Map<string, PendingJoin>();
+  readonly pendingRefers = new Map<string, PendingRefer>();
+  /** MSRP transactions (SEND, NICKNAME) waiting for their room's answer. */
+  readonly pendingAnswers = new Map<string, Answerable>();
+
+  constructor(private readonly o: RoomExecutorOptions) {}
+
+  storeWrites(effect: Effect): readonly Write[] {
+    const e = effect as unknown as RoomEffect;
+    switch (e.type) {
+      case 'store.appendHistory':
+        return this.o.history.appendWrites(e.room, e.limit, e.message);
+      case 'store.clearHistory':
+        return this.o.history.clearWrites(e.room);
+      default:
+        throw new Error(`room: no store writes for ${effect.type}`);
+    }
+  }
+
+  execute(effect: Effect, actor: ActorRef): void {
+    const e = effect as unknown as RoomEffect;
+    switch (e.type) {
+      case 'sip.respond': {
+        const req = this.pendingRequests.get(e.requestRef);
+        this.pendingRequests.delete(e.requestRef);
+        req?.respond(e.status, e.reason);
+        const refer = this.pendingRefers.get(e.requestRef);
+        this.pendingRefers.delete(e.requestRef);
+        // RFC 4579 5.11 / RFC 3515 2.4.5: the outcome of an accepted REFER as a final sipfrag NOTIFY.
+        if (refer !== undefined && e.status >= 200 && e.status < 300) this.notifySipfrag(refer.dialog, 'SIP/2.0 200 OK', actor);
+        return;
+      }
+      case 'sip.acceptJoin': {
+        const j = this.pendingJoins.get(e.requestRef);
+        if (j === undefined) return;
+        j.accepted = true;
+        this.pendingJoins.delete(e.requestRef);
+        const headers: SipHeader[] = [
+          { name: 'contact', value: j.contact },
+          { name: 'allow', value: ROOM_ALLOW },
+          { name: 'content-type', value: 'application/sdp' },
+        ];
+        j.request.respond(200, 'OK', { headers, body: j.sdp });
+        // RFC 6135: when the room is the active side it opens the connection.
+        if (j.session.setup === 'active') void j.session.connect();
+        return;
+      }
+      case 'sip.bye':
+        this.bye(e.dialog as DialogState, e.reason, actor);
+        return;
+      case 'msrp.answer': {
+        const a = this.pendingAnswers.get(e.ref);
+        this.pendingAnswers.delete(e.ref);
+        if (a === undefined) return;
+        if (e.status === 200) a.accept();
+        else a.respond(e.status, e.comment);
+        return;
+      }
+      case 'msrp.relay':
+        this.o.relay.send(e.sessions, relayedCpim(e.message));
+        return;
+      case 'msrp.notice':
+        this.o.relay.send(e.sessions, noticeCpim(e.room, e.text, this.o.clock.now()));
+        return;
+      case 'msrp.replayHistory': {
+        for (const m of this.o.history.latest(e.room, e.limit)) this.o.relay.send([e.session], relayedCpim(m));
+        this.o.relay.send([e.session], noticeCpim(e.room, e.welcome, this.o.clock.now()));
+        return;
+      }
+      case 'msrp.close': {
+        if (typeof e.session !== 'string') return;
+        this.o.relay.forget(e.session);
+        this.o.msrp.getSession(e.session)?.close('left-room');
+        return;
+      }
+      default:
+        actor.logger.warn({ effect: effect.type }, 'room: unknown effect');
+    }
+  }
+
+  private bye(dialog: DialogState, reason: string, actor: ActorRef): void {
+    const { request } = buildInDialogRequest(dialog, 'BYE', { headers: [{ name: 'reason', value: reason }] });
+    this.o.sip.sendRequest(request, { dialog }).then(
+      (r) => actor.logger.debug({ status: r.status, callId: dialog.callId }, 'room: BYE answered'),
+      (err: unknown) => actor.logger.warn({ err, callId: dialog.callId }, 'room: BYE not sent'),
+    );
+  }
+
+  /** A NOTIFY carrying a message/sipfrag that ends the REFER's implicit subscription. */
+  notifySipfrag(dialog: DialogState, frag: string, actor: ActorRef, final = true): DialogState {
+    const { dialog: next, request } = buildInDialogRequest(dialog, 'NOTIFY', {
+      headers: [
+        { name: 'event', value: 'refer' },
+        { name: 'subscription-state', value: final ? 'terminated;reason=noresource' : 'active;expires=60' },
+        { name: 'content-type', value: 'message/sipfrag;version=2.0' },
+      ],
+      body: `${frag}\r\n`,
+    });
+    this.o.sip.sendRequest(request, { dialog }).then(
+      (r) => actor.logger.debug({ status: r.status }, 'room: sipfrag NOTIFY answered'),
+      (err: unknown) => actor.logger.warn({ err }, 'room: sipfrag NOTIFY not sent'),
+    );
+    return next;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The room's outbound MSRP side: wraps relayed messages and notices in CPIM and sends them to
+ * participants' sessions through one bounded, ordered outbox per session.
+ *
+ * - Order: a session's messages leave in the order the room emitted them (history replay,
+ *   then welcome, then live traffic), also while the session waits for its peer to connect
+ *   (the room is passive in most sessions, and the 200 OK goes out before the connection).
+ * - Bound (issue 5 item 4): a participant whose outbox holds more than `maxQueued` messages
+ *   or `maxQueuedBytes` not yet acknowledged is too slow for the room; `onSlow` is told once
+ *   and the outbox stops taking messages, so one slow reader never holds the room's memory.
+ * - One CPIM payload per relayed message, shared by every recipient.
+ */
+import type { Logger } from 'pino';
+import { CPIM_CONTENT_TYPE, formatCpimAddress, serializeCpim, type CpimHeader } from '../../formats/cpim.js';
+import type { RoomMessage } from '../../machines/effects.js';
+import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
+import type { MsrpSession } from '../../transport/msrp/session.js';
+
+export interface RelayLimits {
+  /** Messages queued or unacknowledged per participant before they are dropped. Default 500. */
+  readonly maxQueued: number;
+  /** Bytes queued or unacknowledged per participant before they are dropped. Default 8 MiB. */
+  readonly maxQueuedBytes: number;
+}
+
+export const defaultRelayLimits: RelayLimits = { maxQueued: 500, maxQueuedBytes: 8 * 1024 * 1024 };
+
+interface Outbox {
+  readonly waiting: Buffer[];
+  /** Messages handed to the connection and not yet answered, and queued ones. */
+  count: number;
+  bytes: number;
+  slow: boolean;
+  listening: boolean;
+}
+
+/** Builds the CPIM body of a relayed message: From = sender with nickname, To, DateTime kept. */
+export function relayedCpim(m: RoomMessage): Buffer {
+  const headers: CpimHeader[] = [
+    { name: 'From', value: formatCpimAddress({ uri: m.from, ...(m.nickname !== undefined ? { displayName: m.nickname } : {}) }) },
+    { name: 'To', value: formatCpimAddress({ uri: m.to }) },
+    { name: 'DateTime', value: m.dateTime },
+  ];
+  return serializeCpim({ headers, contentHeaders: [{ name: 'Content-Type', value: m.contentType }], body: Buffer.from(m.body, 'base64') });
+}
+
+/** A notice from the room itself (joins, leaves, welcome), as text/plain in CPIM. */
+export function noticeCpim(room: string, text: string, at: number): Buffer {
+  return relayedCpim({ from: room, nickname: 'room', to: room, dateTime: new Date(at).toISOString(), contentType: 'text/plain;charset=utf-8', body: Buffer.from(text, 'utf8').toString('base64') });
+}
+
+export class Relay {
+  private readonly outboxes = new Map<string, Outbox>();
+  /** Messages delivered (answered 200) and failed, for the benchmark and logs. */
+  delivered = 0;
+  failed = 0;
+
+  constructor(
+    private readonly msrp: MsrpEndpoint,
+    private readonly logger: Logger,
+    private readonly onSlow: (sessionId: string) => void,
+    private readonly limits: RelayLimits = defaultRelayLimits,
+    /** Told after each delivery attempt (benchmark hook); status 200 = delivered. */
+    private readonly onDelivered?: (sessionId: string, status: number) => void,
+  ) {}
+
+  /** Queues `payload` (message/cpim) for each session; unknown or ended sessions are skipped. */
+  send(sessionIds: readonly unknown[], payload: Buffer): void {
+    for (const id of sessionIds) {
+      if (typeof id !== 'string') continue;
+      const s = this.msrp.getSession(id);
+      if (s === undefined || s.isEnded) {
+        this.outboxes.delete(id);
+        continue;
+      }
+      this.enqueue(s, payload);
+    }
+  }
+
+  /** Forgets a session's outbox (participant gone). */
+  forget(sessionId: string): void {
+    this.outboxes.delete(sessionId);
+  }
+
+  /** Number of sessions with an outbox (tests, memory figures). */
+  get size(): number {
+    return this.outboxes.size;
+  }
+
+  private enqueue(s: MsrpSession, payload: Buffer): void {
+    let box = this.outboxes.get(s.id);
+    if (box === undefined) {
+      box = { waiting: [], count: 0, bytes: 0, slow: false, listening: false };
+      this.outboxes.set(s.id, box);
+    }
+    if (box.slow) return;
+    if (box.count + 1 > this.limits.maxQueued || box.bytes + payload.length > this.limits.maxQueuedBytes) {
+      box.slow = true;
+      this.logger.info({ session: s.id, queued: box.count, bytes: box.bytes }, 'room: participant too slow, dropping');
+      this.onSlow(s.id);
+      return;
+    }
+    box.count++;
+    box.bytes += payload.length;
+    if (s.connection === undefined || box.waiting.length > 0) {
+      box.waiting.push(payload);
+      if (!box.listening) {
+        box.listening = true;
+        s.once('connected', () => this.flush(s));
+      }
+      return;
+    }
+    this.transmit(s, box, payload);
+  }
+
+  private flush(s: MsrpSession): void {
+    const box = this.outboxes.get(s.id);
+    if (box === undefined) return;
+    box.listening = false;
+    const all = box.waiting.splice(0);
+    for (const p of all) this.transmit(s, box, p);
+  }
+
+  private transmit(s: MsrpSession, box: Outbox, payload: Buffer): void {
+    s.send(payload, CPIM_CONTENT_TYPE).then(
+      (r) => {
+        box.count--;
+        box.bytes -= payload.length;
+        if (r.status === 200) this.delivered++;
+        else {
+          this.failed++;
+          this.logger.debug({ session: s.id, status: r.status, reason: r.reason }, 'room: relay not delivered');
+        }
+        this.onDelivered?.(s.id, r.status);
+      },
+      (err: unknown) => {
+        box.count--;
+        box.bytes -= payload.length;
+        this.failed++;
+        this.logger.warn({ err, session: s.id }, 'room: relay failed');
+      },
+    );
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Reading SIP requests addressed to chat rooms: which room (Request-URI in a conference
+ * domain, else To; or any URI when a proxy routes by `X-Parley-App: conference`), who is
+ * asking (P-Asserted-Identity from a trusted proxy, else From), and the MSRP chat offer of a
+ * join INVITE (RFC 4975 section 8, RFC 7701).
+ */
+import { ProtocolError } from '../../errors.js';
+import { negotiateAcceptTypes, parseMsrpOffer, type MsrpMediaDescription, type NegotiatedTypes } from '../../formats/sdp.js';
+import { identityOf } from '../../machines/policy.js';
+import type { SipRequest } from '../../transport/sip/message.js';
+import { getHeader } from '../../transport/sip/headers.js';
+import { parseNameAddr } from '../../transport/sip/nameAddr.js';
+import { parseMultipart } from '../../transport/sip/multipart.js';
+import { parseUri } from '../../transport/sip/uri.js';
+
+/** The header a proxy may set to route a request to an application by name. */
+export const APP_HEADER = 'x-parley-app';
+
+/** What the room accepts in SEND bodies and relays: CPIM around anything (RFC 4975 8.6). */
+export const ROOM_ACCEPT_TYPES = ['message/cpim'] as const;
+export const ROOM_WRAPPED_TYPES = ['text/plain', 'text/html', 'application/im-iscomposing+xml', '*'] as const;
+
+/** RFC 7701 section 6.1 capabilities of this focus. */
+export const CHATROOM_CAPABILITIES = ['nickname', 'private-messages'] as const;
+
+function inDomains(uri: string | undefined, domains: readonly string[]): boolean {
+  const u = uri === undefined ? undefined : parseUri(uri);
+  return u !== undefined && u.scheme !== 'tel' && u.user !== undefined && domains.includes(u.host.toLowerCase());
+}
+
+function toUri(req: SipRequest): string | undefined {
+  const to = getHeader(req, 'to');
+  return to === undefined ? undefined : parseNameAddr(to)?.uri;
+}
+
+/** True when the request asks for the conference application by header. */
+export function routedByHeader(req: SipRequest): boolean {
+  return (getHeader(req, APP_HEADER) ?? '').trim().toLowerCase() === 'conference';
+}
+
+/**
+ * The room a request is for, as its comparable identity (`sip:dev@conference.example`), or
+ * undefined when it is not for a room.
+ */
+export function roomOf(req: SipRequest, domains: readonly string[]): string | undefined {
+  if (inDomains(req.uri, domains)) return identityOf(req.uri);
+  const to = toUri(req);
+  if (inDomains(to, domains)) return identityOf(to as string);
+  if (routedByHeader(req)) {
+    // A proxy routing by header may have rewritten the Request-URI: To names the room.
+    const u = to ?? req.uri;
+    return parseUri(u)?.user !== undefined ? identityOf(u) : undefined;
+  }
+  return undefined;
+}
+
+/** Who sent the request: P-Asserted-Identity (RFC 3325; only trusted peers reach us) or From. */
+export function requesterOf(req: SipRequest): { uri: string; displayName?: string } {
+  const pai = getHeader(req, 'p-asserted-identity');
+  const na = parseNameAddr(pai ?? getHeader(req, 'from') ?? '');
+  if (na === undefined) throw new ProtocolError('ROOM_BAD_FROM', 400, 'Bad Request - malformed From');
+  return { uri: na.uri, ...(na.displayName ? { displayName: na.displayName } : {}) };
+}
+
+/** A usable chat offer: its media line and the negotiated types. */
+export interface ChatOffer {
+  readonly media: MsrpMediaDescription;
+  readonly types: NegotiatedTypes;
+}
+
+/**
+ * The MSRP chat offer of a join INVITE, from an `application/sdp` body or the SDP part of a
+ * `multipart/mixed` one (RFC 5366 dial-out lists carry a resource list beside it). 488 when
+ * there is no SDP, no usable `m=message` line, or the offer cannot take CPIM (every relayed
+ * message is CPIM: From carries the sender).
+ */
+export function readChatOffer(req: SipRequest): ChatOffer {
+  const ct = (getHeader(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
+  let sdp: string | undefined;
+  if (ct === 'application/sdp') sdp = req.body.toString('utf8');
+  else if (ct.startsWith('multipart/')) {
+    const mp = parseMultipart(getHeader(req, 'content-type') ?? '', req.body);
+    if (mp instanceof ProtocolError) throw new ProtocolError('ROOM_BAD_BODY', 400, `Bad Request - ${mp.message}`);
+    const part = mp.parts.find((p) => (getHeader(p, 'content-type') ?? '').split(';')[0].trim().toLowerCase() === 'application/sdp');
+    sdp = part?.body.toString('utf8');
+  }
+  if (sdp === undefined || sdp.trim() === '') throw new ProtocolError('ROOM_NO_OFFER', 488, 'Not Acceptable Here - no SDP offer');
+  const media = parseMsrpOffer(sdp);
+  if (media instanceof ProtocolError) throw new ProtocolError('ROOM_NO_OFFER', 488, `Not Acceptable Here - ${media.message}`);
+  const types = negotiateAcceptTypes(media, { acceptTypes: ROOM_ACCEPT_TYPES, acceptWrappedTypes: ROOM_WRAPPED_TYPES });
+  if (types instanceof ProtocolError || !types.acceptTypes.some((t) => t.toLowerCase() === 'message/cpim')) {
+    throw new ProtocolError('ROOM_NO_CPIM', 488, 'Not Acceptable Here - the room relays message/cpim');
+  }
+  return { media, types };
+}
