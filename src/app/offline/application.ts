@@ -114,7 +114,9 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     });
     session.on('message', (m) => onMessage(key, invite, m));
     session.on('ended', ({ reason }) => {
-      if (!executor.live.has(key)) return; // closed by the session itself (BYE, window over)
+      // Closed by the session itself (BYE, window over), or by a stopping server: a restart must
+      // not end the session, whose window the next process still closes on time.
+      if (!executor.live.has(key) || stopped) return;
       executor.live.delete(key);
       dispatch(key, ev.msrpClosed(o.clock.now(), reason)).catch((err: unknown) => log.error({ err, key }, 'offline: MSRP close not committed'));
     });

@@ -1,0 +1,97 @@
+/**
+ * A whole Parley (startServer with the default applications) on a SimulatedClock for the
+ * offline-session tests, with its applications captured for inspection, plus an MSRP test
+ * client (Parley's own MsrpEndpoint, on the system clock) acting for the caller or the user.
+ */
+import { pino } from 'pino';
+import { SimulatedClock, systemClock } from '../../../src/clock.js';
+import { defaults, type Config } from '../../../src/config.js';
+import { startServer, type Application, type Server } from '../../../src/server.js';
+import { defaultApplications } from '../../../src/app/index.js';
+import type { MailboxApplication } from '../../../src/app/mailbox/application.js';
+import type { OfflineApplication } from '../../../src/app/offline/application.js';
+import { MsrpEndpoint } from '../../../src/transport/msrp/endpoint.js';
+import type { IncomingMessage, MsrpSession } from '../../../src/transport/msrp/session.js';
+import { buildCpim, serializeCpim } from '../../../src/formats/cpim.js';
+import { IMDN_NS, imdnHeaders } from '../../../src/formats/imdn.js';
+
+export const logger = pino({ level: process.env.PARLEY_TEST_LOG ?? 'silent' });
+
+export interface Parley {
+  readonly server: Server;
+  readonly mailbox: MailboxApplication;
+  readonly offline: OfflineApplication;
+  readonly sipPort: number;
+}
+
+export function testConfig(dataDir: string, extra: Partial<Config> = {}): Config {
+  return {
+    ...defaults,
+    dataDir,
+    sipListen: { host: '127.0.0.1', port: 0 },
+    msrpListen: { host: '127.0.0.1', port: 0 },
+    httpListen: { host: '127.0.0.1', port: 0 },
+    domains: ['parley.example'],
+    logLevel: 'silent',
+    ...extra,
+  };
+}
+
+export async function startParley(config: Config, clock: SimulatedClock): Promise<Parley> {
+  let apps: Application[] = [];
+  const server = await startServer(config, {
+    clock,
+    logger,
+    applications: (ctx) => (apps = defaultApplications(ctx)),
+  });
+  const mailbox = apps.find((a) => a.name === 'mailbox') as unknown as MailboxApplication;
+  const offline = apps.find((a) => a.name === 'offline') as unknown as OfflineApplication;
+  return { server, mailbox, offline, sipPort: server.addresses.sip.udp as number };
+}
+
+/** Polls the event loop (not a protocol timer) until `pred` holds. */
+export async function until(pred: () => boolean, what: string, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** An MSRP client: one endpoint, sessions that collect what they receive and accept it. */
+export class MsrpClient {
+  readonly endpoint = new MsrpEndpoint({ listen: { host: '127.0.0.1', port: 0 }, clock: systemClock(), logger });
+
+  async start(): Promise<this> {
+    await this.endpoint.start();
+    return this;
+  }
+
+  session(setup: 'active' | 'passive'): { session: MsrpSession; received: IncomingMessage[] } {
+    const session = this.endpoint.createSession({ setup });
+    const received: IncomingMessage[] = [];
+    session.on('message', (m) => {
+      received.push(m);
+      m.accept();
+    });
+    return { session, received };
+  }
+
+  close(): Promise<void> {
+    return this.endpoint.close();
+  }
+}
+
+/** A CPIM chat message from `from` to `to` with an IMDN Message-ID (what a chat client writes). */
+export function cpimText(from: string, to: string, text: string, imdnId: string): Buffer {
+  const m = buildCpim({
+    from: { uri: from, displayName: 'Alice' },
+    to: [{ uri: to }],
+    dateTime: new Date().toISOString(),
+    ns: { imdn: IMDN_NS },
+    extra: imdnHeaders(imdnId, ['positive-delivery']),
+    contentType: 'text/plain;charset=utf-8',
+    body: text,
+  });
+  return serializeCpim(m);
+}
