@@ -1,13 +1,16 @@
 /**
  * The `parley` command: parses flags, loads the configuration (defaults < --config file <
- * PARLEY_* environment < flags), starts the server and stops it cleanly on SIGINT/SIGTERM.
+ * PARLEY_* environment < flags), starts the server and stops it cleanly on SIGINT/SIGTERM;
+ * or, given `rooms ...` / `mailboxes ...`, administers a running server (src/cli/admin.ts).
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, describeOptions, loadConfig, options } from './config.js';
 import { createLogger } from './actors/logger.js';
 import { startServer } from './server.js';
+import { describeAdminCommands, isAdminCommand, runAdmin } from './cli/admin.js';
 
-const USAGE = `Usage: parley [options]
+const USAGE = `Usage: parley [options]                  start the server
+       parley rooms|mailboxes COMMAND ...   administer a running server
 
 Parley, a chat application server for SIP operators: MSRP chat rooms and offline messaging.
 Runs with embedded defaults; every option may also be set in a JSON file or the environment.
@@ -21,6 +24,11 @@ ${describeOptions()}
   --version                    print the version and exit
 
 Precedence: flags > environment > --config file > defaults.
+
+Administration of a running server, over its admin HTTP API at --http-listen:
+${describeAdminCommands()}
+  Run "parley rooms --help" or "parley rooms create --help" for commands and options.
+  Exit codes: 0 done; 1 the server refused, failed or could not be reached; 2 usage.
 `;
 
 /** Splits `--flag value` / `--flag=value` pairs; unknown flags are an error. */
@@ -48,6 +56,10 @@ export function parseArgs(argv: readonly string[]): { flags: Record<string, stri
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  if (isAdminCommand(argv)) {
+    process.exitCode = await runAdmin(argv);
+    return;
+  }
   let args: ReturnType<typeof parseArgs>;
   let config: ReturnType<typeof loadConfig>;
   try {
