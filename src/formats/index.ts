@@ -4,3 +4,6 @@ export * from './isComposing.js';
 export * from './sdp.js';
 export * from './xml.js';
 export * from './conferenceInfo.js';
+export * from './sipfrag.js';
+export * from './resourceLists.js';
+export * from './messageSummary.js';
