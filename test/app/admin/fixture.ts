@@ -8,6 +8,8 @@ import { SimulatedClock } from '../../../src/clock.js';
 import { loadConfig } from '../../../src/config.js';
 import { startServer, type Application, type Server, type ServerContext } from '../../../src/server.js';
 import { defaultApplications } from '../../../src/app/index.js';
+import { MAILBOX_KIND } from '../../../src/actors/mailboxKind.js';
+import { mailboxEvents } from '../../../src/machines/mailboxTypes.js';
 import { tempDir } from '../../helpers/runtime.js';
 
 export interface AdminResponse<T = any> {
@@ -92,3 +94,18 @@ export async function startAdminServer(): Promise<AdminFixture> {
 /** The path of one room or mailbox: the URI percent-encoded as one segment. */
 export const roomPath = (uri: string) => `/api/admin/rooms/${encodeURIComponent(uri)}`;
 export const mailboxPath = (aor: string) => `/api/admin/mailboxes/${encodeURIComponent(aor)}`;
+
+/** Stores message `n` (body `hello n`) from Alice in `aor`'s mailbox, as the mailbox application would. */
+export async function storeMessage(f: Pick<AdminFixture, 'server' | 'clock'>, aor: string, n: number): Promise<void> {
+  const message = {
+    ruri: aor,
+    from: '"Alice" <sip:alice@example.com>',
+    to: `<${aor}>`,
+    contentType: 'text/plain',
+    body: Buffer.from(`hello ${n}`),
+    callId: `call-${aor}-${n}`,
+    cseq: 1,
+  };
+  const r = await f.server.supervisor.dispatch(MAILBOX_KIND, aor, mailboxEvents.store(f.clock.now(), message, [`cid:${message.callId}`], false), { create: true });
+  if (r !== 'ok') throw new Error(`message ${n} for ${aor} not stored: ${r}`);
+}

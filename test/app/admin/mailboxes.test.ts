@@ -5,26 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAILBOX_KIND } from '../../../src/actors/mailboxKind.js';
-import { mailboxEvents } from '../../../src/machines/mailboxTypes.js';
-import { mailboxPath, startAdminServer, type AdminFixture } from './fixture.js';
+import { mailboxPath, startAdminServer, storeMessage as store, type AdminFixture } from './fixture.js';
 
 const BOB = 'sip:bob@parley.example';
 const CAROL = 'sip:carol@parley.example';
-
-async function store(f: AdminFixture, aor: string, n: number): Promise<void> {
-  const message = {
-    ruri: aor,
-    from: '"Alice" <sip:alice@example.com>',
-    to: `<${aor}>`,
-    contentType: 'text/plain',
-    body: Buffer.from(`hello ${n}`),
-    callId: `call-${aor}-${n}`,
-    cseq: 1,
-  };
-  const r = await f.server.supervisor.dispatch(MAILBOX_KIND, aor, mailboxEvents.store(f.clock.now(), message, [`cid:${message.callId}`], false), { create: true });
-  assert.equal(r, 'ok');
-}
 
 describe('mailboxes admin API', () => {
   let f: AdminFixture;
