@@ -331,3 +331,39 @@ describe('REFER implicit subscription', () => {
     assert.equal(r.subscription.dialog.remoteCSeq, 5);
   });
 });
+
+describe('robustness', () => {
+  it('never throws on arbitrary Event, Expires, Accept and Contact values', () => {
+    const value = fc.string({ maxLength: 60 }).map((s) => s.replace(/[\r\n]/g, ' ').trim());
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom('conference', 'message-summary;id=1', 'presence', 'conference;id'), value),
+        fc.oneof(fc.nat(100_000).map(String), value),
+        fc.oneof(fc.constantFrom('application/*', 'text/plain;q=0.5, */*;q=0'), value),
+        fc.oneof(fc.constant('<sip:a@192.0.2.1>'), value),
+        (ev, exp, acc, contact) => {
+        const headers = [
+          { name: 'via', value: 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1' },
+          { name: 'from', value: '<sip:a@x>;tag=1' },
+          { name: 'to', value: '<sip:r@x>' },
+          { name: 'call-id', value: 'c' },
+          { name: 'cseq', value: '1 SUBSCRIBE' },
+          { name: 'event', value: ev },
+          { name: 'expires', value: exp },
+          { name: 'accept', value: acc },
+          { name: 'contact', value: contact },
+        ];
+        const r: SipRequest = { kind: 'request', method: 'SUBSCRIBE', uri: 'sip:r@x', headers, body: Buffer.alloc(0) };
+        const d = acceptSubscribe(r, { packages, localTag: 't', now: T0 });
+        assert.ok(d.answer.status >= 200 && d.answer.status < 500);
+        if (d.ok) {
+          const refreshed = refreshSubscription(d.subscription, { ...r, headers: [...headers.slice(0, 2), { name: 'to', value: '<sip:r@x>;tag=t' }, headers[3], { name: 'cseq', value: '2 SUBSCRIBE' }, ...headers.slice(5)] }, { package: CONFERENCE_EVENT, now: T0 });
+          assert.ok(refreshed.answer.status >= 200);
+          buildNotify(d.subscription, { now: T0, contact: 'sip:c', body: 'x' });
+        }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
