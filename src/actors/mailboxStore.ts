@@ -94,7 +94,12 @@ export class MailboxStore {
   /** Answer to `mailbox.loadBatch`: one extra row read tells whether the mailbox ends here. */
   batch(aor: string, after: number, limit: number): { entries: BatchEntry[]; exhausted: boolean } {
     const rows = this.list(aor, after, limit + 1);
-    const entries = rows.slice(0, limit).map((m) => ({ seq: m.seq, expiresAt: m.expiresAt, ...(m.sendAt !== undefined ? { sendAt: m.sendAt } : {}) }));
+    const entries = rows.slice(0, limit).map((m) => ({
+      seq: m.seq,
+      expiresAt: m.expiresAt,
+      ...(m.sendAt !== undefined ? { sendAt: m.sendAt } : {}),
+      ...(m.session !== undefined ? { session: true as const } : {}),
+    }));
     return { entries, exhausted: rows.length <= limit };
   }
 

@@ -25,6 +25,12 @@ export interface IncomingMessage {
   readonly messageId?: string;
   /** Reminder: deliver at this time (ms since epoch) and not before. */
   readonly sendAt?: number;
+  /**
+   * Written in an offline MSRP chat session by `caller` (its identity URI). Such a message is
+   * delivered by a new MSRP session from that caller (src/app/offline), never by MESSAGE: the
+   * mailbox's delivery pass skips it, so each message has one delivery path.
+   */
+  readonly session?: { readonly caller: string };
 }
 
 /** One stored message: a record of the `messages` database, key `[aor, seq]`. */

@@ -171,6 +171,7 @@ export function takeBatch(d: Draft, e: Extract<MailboxEvent, { type: 'BATCH_LOAD
   for (const entry of e.entries.slice(0, d.cfg.batchSize)) {
     cursor = Math.max(cursor, entry.seq);
     if (busy.has(entry.seq) || entry.expiresAt <= e.at) continue; // in flight already / the sweep removes it
+    if (entry.session === true) continue; // delivered by an MSRP session from its caller (src/app/offline)
     if (entry.sendAt !== undefined && entry.sendAt > e.at) {
       nextReminder = minOf(nextReminder, entry.sendAt);
       continue;
@@ -270,13 +271,17 @@ export function takeSwept(d: Draft, e: Extract<MailboxEvent, { type: 'SWEPT' }>)
 
 // ---- administration and subscribers ----------------------------------------------------------
 
-/** DELETE_MESSAGES (admin): seqs the caller read as present; in-flight ones are dropped from the window. */
+/**
+ * DELETE_MESSAGES (admin, or `delivered` by an MSRP session or a fetch): seqs the caller read as
+ * present; in-flight ones are dropped from the window. Delivered ones count as dumped_messages.
+ */
 export function deleteMessages(d: Draft, e: Extract<MailboxEvent, { type: 'DELETE_MESSAGES' }>): void {
   const skip = new Set(d.ctx.recentDeletes);
   const seqs = [...new Set(e.seqs)].filter((s) => !skip.has(s) && s < d.ctx.nextSeq).slice(0, SWEEP_LIMIT);
   if (seqs.length === 0) return;
   const drop = new Set(seqs);
-  d.emit(storeDeleteMessages(d.ctx.aor, seqs, 'admin'));
+  d.emit(storeDeleteMessages(d.ctx.aor, seqs, e.reason ?? 'admin'));
+  if (e.reason === 'delivered') d.count('dumped_messages', seqs.length);
   d.set({ count: Math.max(0, d.ctx.count - seqs.length), inflight: d.ctx.inflight.filter((p) => !drop.has(p.seq)) });
   if (d.ctx.pass) d.set({ pass: { ...d.ctx.pass, queue: d.ctx.pass.queue.filter((p) => !drop.has(p.seq)) } });
   noteDeleted(d, seqs);

@@ -99,6 +99,8 @@ export interface MailboxInput {
 /** What `mailbox.loadBatch` returns per message. */
 export interface BatchEntry {
   readonly seq: number;
+  /** Stored from an offline chat session: delivered by session, not by this pass. */
+  readonly session?: true;
   readonly sendAt?: number;
   readonly expiresAt: number;
 }
@@ -115,7 +117,8 @@ export type MailboxEvent =
   | { type: 'SWEEP_DUE'; at: number }
   | { type: 'REMINDER_DUE'; at: number }
   | { type: 'DELIVERY_STALLED'; at: number }
-  | { type: 'DELETE_MESSAGES'; at: number; seqs: readonly number[] }
+  /** `delivered`: taken by another delivery path (an MSRP session, a fetch); default `admin`. */
+  | { type: 'DELETE_MESSAGES'; at: number; seqs: readonly number[]; reason?: 'admin' | 'delivered' }
   | { type: 'SUBSCRIBED'; at: number; id: string }
   | { type: 'UNSUBSCRIBED'; at: number; id: string };
 
@@ -134,7 +137,8 @@ export const mailboxEvents = {
   sweepDue: (at: number) => ({ type: 'SWEEP_DUE', at }) as const,
   reminderDue: (at: number) => ({ type: 'REMINDER_DUE', at }) as const,
   deliveryStalled: (at: number) => ({ type: 'DELIVERY_STALLED', at }) as const,
-  deleteMessages: (at: number, seqs: readonly number[]) => ({ type: 'DELETE_MESSAGES', at, seqs }) as const,
+  deleteMessages: (at: number, seqs: readonly number[], reason?: 'admin' | 'delivered') =>
+    ({ type: 'DELETE_MESSAGES', at, seqs, ...(reason !== undefined ? { reason } : {}) }) as const,
   subscribed: (at: number, id: string) => ({ type: 'SUBSCRIBED', at, id }) as const,
   unsubscribed: (at: number, id: string) => ({ type: 'UNSUBSCRIBED', at, id }) as const,
 };

@@ -140,6 +140,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
       callId: invite.callId,
       cseq: 0,
       ...(imdnId !== undefined ? { messageId: imdnId } : {}),
+      session: { caller: invite.caller },
     };
     // A re-sent SEND repeats its MSRP Message-ID in this session; a re-sent CPIM message its IMDN id.
     const dedupKeys = dedupKeysOf(`${invite.callId}\u0000${m.messageId}`, 0, imdnId);
