@@ -26,3 +26,4 @@ export {
   type EventPackage, type EventHeader, type Subscription, type SubscribeAnswer, type SubscribeDecision, type SubscriptionLimits,
   type TerminationReason, type AcceptSubscribeOptions, type RefreshOptions, type NotifyOptions, type AcceptReferOptions,
 } from './subscription.js';
+export { inviteBodies, RECIPIENT_LIST_INVITE_TAG, type InviteBodies } from './recipientList.js';
