@@ -6,8 +6,7 @@
 import { pino } from 'pino';
 import { SimulatedClock } from '../../../src/clock.js';
 import { loadConfig } from '../../../src/config.js';
-import { startServer, type Application, type Server, type ServerContext } from '../../../src/server.js';
-import { defaultApplications } from '../../../src/app/index.js';
+import { startServer, type Server } from '../../../src/server.js';
 import { MAILBOX_KIND } from '../../../src/actors/mailboxKind.js';
 import { mailboxEvents } from '../../../src/machines/mailboxTypes.js';
 import { tempDir } from '../../helpers/runtime.js';
@@ -35,25 +34,11 @@ export const configFor = (dataDir: string) =>
     flags: { '--data-dir': dataDir, '--sip-listen': '127.0.0.1:0', '--msrp-listen': '127.0.0.1:0', '--http-listen': '127.0.0.1:0', '--log-level': 'silent' },
   });
 
-/**
- * The default applications, plus a stand-in that accepts the room machine's history writes
- * while no default application stores them (the room application is being built beside this
- * API); it steps aside by itself once one does.
- */
-export function applications(ctx: ServerContext): Application[] {
-  const apps = defaultApplications(ctx);
-  const types = ['store.appendHistory', 'store.clearHistory'].filter((t) => !apps.some((a) => a.effectTypes.includes(t)));
-  if (types.length > 0) {
-    apps.push({ name: 'room-history-stand-in', kinds: [], accepts: () => false, handle: () => undefined, effectTypes: types, execute: () => undefined, storeWrites: () => [] });
-  }
-  return apps;
-}
-
 export async function startAdminServer(): Promise<AdminFixture> {
   const dir = tempDir('parley-admin-');
   const clock = new SimulatedClock();
   const logger = pino({ level: 'silent' });
-  let server = await startServer(configFor(dir.path), { clock, logger, applications });
+  let server = await startServer(configFor(dir.path), { clock, logger });
   const urlOf = () => `http://127.0.0.1:${server.addresses.http.port}`;
   return {
     get server() {
@@ -82,7 +67,7 @@ export async function startAdminServer(): Promise<AdminFixture> {
     },
     async restart() {
       await server.stop();
-      server = await startServer(configFor(dir.path), { clock, logger, applications });
+      server = await startServer(configFor(dir.path), { clock, logger });
     },
     async close() {
       await server.stop();
