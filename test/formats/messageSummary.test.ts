@@ -6,7 +6,7 @@ import {
   MESSAGE_CONTEXT_CLASSES, buildMessageSummary, parseMessageSummary, textMessageSummary, type MessageCounts, type MessageSummary,
 } from '../../src/formats/messageSummary.js';
 
-// RFC 3842 section 5.3 example body.
+// Shaped after the RFC 3842 example bodies: summary lines, blank line, one message's headers.
 const RFC3842 =
   'Messages-Waiting: yes\r\n' +
   'Message-Account: sip:alice@vmail.example.com\r\n' +

@@ -471,7 +471,8 @@ export function acceptRefer(
     dialog,
     event: REFER_EVENT.name,
     eventId: String(cseq.seq),
-    contentType: REFER_EVENT.contentTypes[0],
+    // The RFC 3515 examples label the fragment's SIP version; some UAs expect the parameter.
+    contentType: `${REFER_EVENT.contentTypes[0]};version=2.0`,
     state: 'active',
     expiresAt: options.now + expires * 1000,
     version: 0,

@@ -309,7 +309,7 @@ describe('REFER implicit subscription', () => {
     assert.ok(r.subscription);
     const n = buildNotify(r.subscription, { now: T0, contact: 'sip:c', body: 'SIP/2.0 100 Trying\r\n' });
     assert.equal(getHeader(n.request, 'event'), 'refer;id=93809824');
-    assert.equal(getHeader(n.request, 'content-type'), 'message/sipfrag');
+    assert.equal(getHeader(n.request, 'content-type'), 'message/sipfrag;version=2.0');
     assert.equal(getHeader(n.request, 'subscription-state'), `active;expires=${REFER_EVENT.defaultExpires}`);
   });
 
