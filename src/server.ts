@@ -130,7 +130,7 @@ export async function startServer(config: Config, opts: StartOptions): Promise<S
   const index = new ActorIndex(supervisor.inspection);
   http.addRoutes(...visualizerRoutes({ supervisor, kinds, index, clock }));
   // Here rather than in an application: the room kind exists whichever applications run.
-  http.addRoutes(...roomAdminRoutes(() => ({ supervisor })));
+  http.addRoutes(...roomAdminRoutes(() => ({ supervisor }), { boundHost: config.httpListen.host }));
 
   sip.onRequest((req) => {
     const app = apps.find((a) => a.accepts(req));

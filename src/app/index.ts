@@ -29,7 +29,7 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     ...(config.mailboxNotifyFrom !== '' ? { notify: { from: config.mailboxNotifyFrom } } : {}),
   });
   // Admin routes read the supervisor per request: it is built after the applications.
-  ctx.http.addRoutes(...mailboxAdminRoutes(() => ({ supervisor: ctx.supervisor, store: mailbox.mailboxStore, clock: ctx.clock })));
+  ctx.http.addRoutes(...mailboxAdminRoutes(() => ({ supervisor: ctx.supervisor, store: mailbox.mailboxStore, clock: ctx.clock }), { boundHost: config.httpListen.host }));
   // Offline chat sessions take INVITEs for served users without a contact (or marked by the
   // proxy): keep them after the chat rooms, which take INVITEs to room URIs.
   const offline = createOfflineApplication({

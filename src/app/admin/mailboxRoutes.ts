@@ -9,6 +9,7 @@
  *   GET    /api/admin/stats/mailbox                        msilo's counters
  */
 import type { Route } from '../../transport/http/router.js';
+import { guarded, type AdminRouteOptions } from './guard.js';
 import { HttpError, intParam, sendJson } from '../../transport/http/respond.js';
 import { deleteMessage, listMailbox, listMailboxes, mailboxStats, purgeMailbox, type MailboxAdminDeps } from '../mailbox/admin.js';
 import { MAILBOX_KIND } from '../../actors/mailboxKind.js';
@@ -17,8 +18,8 @@ import { adminLimits, addressOf } from './validate.js';
 const aorParam = (raw: string) => addressOf(raw, 'aor', 'aor');
 
 /** The routes; `deps` is read on each request (the supervisor is built after the applications). */
-export function mailboxAdminRoutes(deps: () => MailboxAdminDeps): Route[] {
-  return [
+export function mailboxAdminRoutes(deps: () => MailboxAdminDeps, opts: AdminRouteOptions = {}): Route[] {
+  return guarded([
     {
       method: 'GET',
       path: '/api/admin/mailboxes',
@@ -67,5 +68,5 @@ export function mailboxAdminRoutes(deps: () => MailboxAdminDeps): Route[] {
         sendJson(res, 200, { aor, purged: await purgeMailbox(d, aor) });
       },
     },
-  ];
+  ], opts.boundHost);
 }

@@ -13,6 +13,7 @@
  * (src/machines/policy.ts); in a PATCH each list given replaces that list.
  */
 import type { Route } from '../../transport/http/router.js';
+import { guarded, type AdminRouteOptions } from './guard.js';
 import { HttpError, intParam, sendJson } from '../../transport/http/respond.js';
 import { readJson } from '../../transport/http/body.js';
 import { adminLimits } from './validate.js';
@@ -34,8 +35,8 @@ function cursorParam(query: URLSearchParams): string | undefined {
 }
 
 /** The routes; `deps` is read on each request (the supervisor may be built after the routes). */
-export function roomAdminRoutes(deps: () => RoomAdminDeps): Route[] {
-  return [
+export function roomAdminRoutes(deps: () => RoomAdminDeps, opts: AdminRouteOptions = {}): Route[] {
+  return guarded([
     {
       method: 'GET',
       path: '/api/admin/rooms',
@@ -72,5 +73,5 @@ export function roomAdminRoutes(deps: () => RoomAdminDeps): Route[] {
       path: '/api/admin/rooms/:room',
       handler: async (_req, res, { params }) => sendJson(res, 200, await deleteRoom(deps(), params.room)),
     },
-  ];
+  ], opts.boundHost);
 }
