@@ -39,6 +39,8 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     logger: ctx.logger,
     domains: config.domains,
     contacts: { contactsOf: (aor) => ctx.registrar.lookup(aor) },
+    registrationEvents: ctx.registrar.events,
+    mailboxStore: mailbox.mailboxStore,
     dispatcher: () => ctx.supervisor,
     mailboxPending: mailbox.executor.pending,
     trustAsserted: config.trustedPeers.length > 0,
@@ -48,6 +50,7 @@ export function defaultApplications(ctx: ServerContext): Application[] {
       greetings: config.offlineGreetings,
       markerHeader: config.offlineMarkerHeader,
       maxMessages: config.offlineMaxMessages,
+      deliveryRetryMs: config.mailboxCheckTime * 1000,
     },
   });
   // Rooms are users of the conference domains (or requests with X-Parley-App: conference).

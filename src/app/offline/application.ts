@@ -18,16 +18,22 @@ import { ProtocolError } from '../../errors.js';
 import type { ActorKind } from '../../actors/kind.js';
 import type { ActorRef, Effect } from '../../actors/effects.js';
 import { OFFLINE_SESSION_KIND, offlineSessionKey, offlineSessionKind } from '../../actors/offlineSessionKind.js';
+import { SESSION_DELIVERY_KIND, sessionDeliveryKey, sessionDeliveryKind } from '../../actors/sessionDeliveryKind.js';
+import type { MailboxStore } from '../../actors/mailboxStore.js';
 import { buildMsrpAnswer } from '../../formats/sdp.js';
 import { CPIM_CONTENT_TYPE, parseCpim } from '../../formats/cpim.js';
 import { readImdn } from '../../formats/imdn.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
 import type { IncomingMessage as MsrpIncoming, MsrpSession } from '../../transport/msrp/session.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
+import type { RegistrationEvent } from '../../transport/sip/registrar.js';
+import type { RegisteredContact } from '../../transport/sip/registrationStore.js';
 import { createUasDialog } from '../../transport/sip/dialog.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { OFFLINE_SESSION_EFFECT_TYPES, offlineSessionEvents as ev, type OfflineSessionInput } from '../../machines/offlineSessionEffects.js';
 import type { IncomingMessage } from '../../machines/mailboxEffects.js';
+import { SESSION_DELIVERY_EFFECT_TYPES, sessionDeliveryEvents } from '../../machines/sessionDelivery.js';
+import { DeliveryRunner, sessionMessages } from './deliveryRunner.js';
 import { dedupKeysOf } from '../mailbox/request.js';
 import type { StoreResponder } from '../mailbox/executor.js';
 import { OfflineExecutor, type OfflineDispatcher } from './executor.js';
@@ -48,6 +54,14 @@ export interface OfflineConfig {
   readonly maxBodyBytes: number;
   /** Most live offline sessions in this process; beyond it INVITEs get 486. Default 1,000. */
   readonly maxSessions: number;
+  /** Delivery to the user: wait between failed runs (ms). Default 30 s (msilo check_time). */
+  readonly deliveryRetryMs: number;
+  /** Delivery: a run silent this long counts as failed (ms). Default 120 s. */
+  readonly deliveryStallMs: number;
+  /** Delivery: failed runs before waiting for the user's next registration. Default 10. */
+  readonly deliveryMaxAttempts: number;
+  /** Delivery: most distinct callers started per registration. Default 100. */
+  readonly deliveryMaxCallers: number;
 }
 
 export const defaultOfflineConfig: OfflineConfig = Object.freeze({
@@ -58,6 +72,10 @@ export const defaultOfflineConfig: OfflineConfig = Object.freeze({
   maxMessages: 100,
   maxBodyBytes: 65_536,
   maxSessions: 1000,
+  deliveryRetryMs: 30_000,
+  deliveryStallMs: 120_000,
+  deliveryMaxAttempts: 10,
+  deliveryMaxCallers: 100,
 });
 
 export interface OfflineAppOptions {
@@ -67,8 +85,12 @@ export interface OfflineAppOptions {
   readonly logger: Logger;
   /** Domains whose users are answered for. */
   readonly domains: readonly string[];
-  /** Registered contacts: an INVITE for a user with one is not ours unless marked. */
-  readonly contacts: { contactsOf(aor: string): readonly unknown[] };
+  /** Registered contacts: an INVITE for a user with one is not ours unless marked; deliveries go there. */
+  readonly contacts: { contactsOf(aor: string): readonly RegisteredContact[] };
+  /** The registrar's online/offline events: coming online starts the deliveries. */
+  readonly registrationEvents?: { on(listener: (e: RegistrationEvent) => void): () => void };
+  /** The mailbox's messages (the delivery runner reads them). */
+  readonly mailboxStore: MailboxStore;
   /** The supervisor, once it exists. */
   readonly dispatcher: () => OfflineDispatcher;
   /** The mailbox application's pending store answers (`MailboxExecutor.pending`). */
@@ -83,6 +105,9 @@ export interface OfflineApplication {
   readonly kinds: readonly ActorKind[];
   readonly effectTypes: readonly string[];
   readonly executor: OfflineExecutor;
+  readonly runner: DeliveryRunner;
+  /** Starts one delivery per caller with session-written messages for `aor` (on registration). */
+  deliverTo(aor: string): Promise<number>;
   accepts(request: IncomingRequest): boolean;
   handle(request: IncomingRequest): void;
   execute(effect: Effect, actor: ActorRef): void;
@@ -95,7 +120,28 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
   const domains = o.domains.map((d) => d.toLowerCase());
   const marker = cfg.markerHeader.toLowerCase();
   const executor = new OfflineExecutor({ sip: o.sip, clock: o.clock, logger: log, dispatcher: o.dispatcher, mailboxPending: o.mailboxPending });
+  const runner = new DeliveryRunner({ sip: o.sip, msrp: o.msrp, clock: o.clock, logger: log, contacts: o.contacts, mailboxStore: o.mailboxStore, dispatcher: o.dispatcher });
   let stopped = false;
+
+  /** One DELIVER per distinct caller with messages waiting (the actor runs one session at a time). */
+  async function deliverTo(aor: string): Promise<number> {
+    const callers = new Set<string>();
+    for (const m of sessionMessages(o.mailboxStore, aor, o.clock.now(), Number.MAX_SAFE_INTEGER)) {
+      if (m.session !== undefined) callers.add(m.session.caller);
+      if (callers.size >= cfg.deliveryMaxCallers) break;
+    }
+    for (const caller of callers) {
+      const key = sessionDeliveryKey(aor, caller);
+      const input = { key, aor, caller, retryMs: cfg.deliveryRetryMs, stallMs: cfg.deliveryStallMs, maxAttempts: cfg.deliveryMaxAttempts };
+      await o.dispatcher().dispatch(SESSION_DELIVERY_KIND, key, sessionDeliveryEvents.deliver(o.clock.now(), input), { create: true });
+    }
+    return callers.size;
+  }
+
+  const unsubscribe = o.registrationEvents?.on((e) => {
+    if (e.type !== 'online' || stopped) return;
+    deliverTo(e.aor).catch((err: unknown) => log.error({ err, aor: e.aor }, 'offline: delivery not started'));
+  });
 
   const dispatch = (key: string, event: Parameters<OfflineDispatcher['dispatch']>[2], create = false) =>
     o.dispatcher().dispatch(OFFLINE_SESSION_KIND, key, event, { create });
@@ -234,9 +280,11 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
 
   return {
     name: 'offline',
-    kinds: [offlineSessionKind()],
-    effectTypes: OFFLINE_SESSION_EFFECT_TYPES,
+    kinds: [offlineSessionKind(), sessionDeliveryKind()],
+    effectTypes: [...OFFLINE_SESSION_EFFECT_TYPES, ...SESSION_DELIVERY_EFFECT_TYPES],
     executor,
+    runner,
+    deliverTo,
     accepts(req) {
       const id = req.dialogId;
       if (id !== undefined) return known(offlineSessionKey(id.callId, id.localTag));
@@ -255,9 +303,11 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
         req.respond(500);
       });
     },
-    execute: (effect, actor) => executor.execute(effect, actor),
+    execute: (effect, actor) => (effect.type.startsWith('delivery.') ? runner.execute(effect, actor) : executor.execute(effect, actor)),
     async stop() {
       stopped = true;
+      unsubscribe?.();
+      runner.stop();
     },
   };
 }

@@ -3,7 +3,12 @@
  * offline-session tests, with its applications captured for inspection, plus an MSRP test
  * client (Parley's own MsrpEndpoint, on the system clock) acting for the caller or the user.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
+import { SIPP } from '../../helpers/sipp.js';
 import { SimulatedClock, systemClock } from '../../../src/clock.js';
 import { defaults, type Config } from '../../../src/config.js';
 import { startServer, type Application, type Server } from '../../../src/server.js';
@@ -94,4 +99,32 @@ export function cpimText(from: string, to: string, text: string, imdnId: string)
     body: text,
   });
   return serializeCpim(m);
+}
+
+/** A SIPp instance on a known local port (UAS scenarios need it for the REGISTER contact). */
+export function sippAt(args: { scenario: string; port: number; remote?: number; keys?: Record<string, string> }): Promise<{ code: number | null; messages: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipp-off-'));
+  const argv = [
+    ...(args.remote !== undefined ? [`127.0.0.1:${args.remote}`] : []),
+    '-sf', args.scenario, '-m', '1', '-t', 'u1', '-i', '127.0.0.1', '-p', String(args.port), '-nostdin',
+    '-timeout', '20s', '-timeout_error', '-trace_msg', '-message_file', join(dir, 'messages.log'),
+    ...Object.entries(args.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
+  ];
+  const child = spawn(SIPP, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      let messages = '';
+      try {
+        messages = readFileSync(join(dir, 'messages.log'), 'utf8');
+      } catch {
+        /* no trace */
+      }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, messages, stderr });
+    }),
+  );
 }

@@ -1,0 +1,125 @@
+/**
+ * Delivery of offline-session messages end to end: alice (SIPp + MSRP client) writes 3
+ * messages into an offline session; bob REGISTERs (SIPp); Parley opens a session to bob's
+ * contact (SIPp UAS) that comes from alice, delivers the 3 messages in order with CPIM From =
+ * alice and DateTime = the stored time over MSRP (the client as bob), deletes each after its
+ * 200, hangs up; the mailbox's MESSAGE path sends none of them. A declined session is retried.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SimulatedClock } from '../../../src/clock.js';
+import { SESSION_DELIVERY_KIND, sessionDeliveryKey } from '../../../src/actors/sessionDeliveryKind.js';
+import { parseCpim } from '../../../src/formats/cpim.js';
+import { freePort, runSipp, describeRun, SIPP } from '../../helpers/sipp.js';
+import { tempDir } from '../../helpers/runtime.js';
+import { cpimText, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
+
+const skip = existsSync(SIPP) ? false : 'sipp is not installed';
+const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
+const BOB = 'sip:bob@parley.example';
+const ALICE = 'sip:alice@example.com';
+
+/** alice's offline session with `n` messages, ended by the grace window. Returns the storing time. */
+async function aliceWrites(parley: Parley, clock: SimulatedClock, client: MsrpClient, n: number): Promise<number> {
+  const { session } = client.session('active');
+  const sipp = runSipp({ scenario: scenario('offline-caller.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', session.localUri] });
+  await until(() => parley.offline.executor.live.size === 1, 'the answered session');
+  const [live] = [...parley.offline.executor.live.values()];
+  session.setRemote({ path: [live.msrp.localUri] });
+  assert.equal((await session.connect()).status, 200);
+  const at = clock.now();
+  for (let i = 1; i <= n; i++) assert.equal((await session.send(cpimText(ALICE, BOB, `message ${i}`, `imdn-${i}`), 'message/cpim')).status, 200);
+  clock.advance(90_000);
+  const run = await sipp;
+  assert.equal(run.code, 0, describeRun(run));
+  return at;
+}
+
+async function register(parley: Parley, uasPort: number): Promise<void> {
+  const reg = await runSipp({ scenario: scenario('mailbox-register.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'uasport', String(uasPort)] });
+  assert.equal(reg.code, 0, describeRun(reg));
+}
+
+describe('delivery of offline-session messages with SIPp', { skip, concurrency: false }, () => {
+  it('bob registers and receives a session from alice carrying her 3 messages, each deleted after its 200', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const parley = await startParley(testConfig(dir.path), clock);
+    const client = await new MsrpClient().start();
+    try {
+      const storedAt = await aliceWrites(parley, clock, client, 3);
+      assert.equal(parley.mailbox.mailboxStore.count(BOB), 3);
+
+      const bob = client.session('active');
+      const uasPort = await freePort();
+      const uas = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
+      await new Promise((r) => setTimeout(r, 300)); // let the UAS bind
+      await register(parley, uasPort);
+
+      await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the delivery session answered');
+      const [out] = [...parley.offline.runner.live.values()];
+      bob.session.setRemote({ path: [out.localUri] });
+      assert.equal((await bob.session.connect()).status, 200);
+      const run = await uas;
+      assert.equal(run.code, 0, `bob's UA got the INVITE from alice and the BYE\n${run.stderr}\n${run.messages.slice(-3000)}`);
+      assert.match(run.messages, /^From: "Alice" <sip:alice@example\.com>;tag=/m);
+
+      assert.equal(bob.received.length, 3);
+      for (const [i, m] of bob.received.entries()) {
+        assert.equal(m.contentType, 'message/cpim');
+        const cpim = parseCpim(m.body);
+        assert.ok(!(cpim instanceof Error));
+        assert.equal(cpim.from?.uri, ALICE, 'CPIM From = the caller');
+        assert.equal(cpim.to[0]?.uri, BOB);
+        assert.equal(cpim.body.toString(), `message ${i + 1}`, 'in order');
+        assert.equal(cpim.dateTime, new Date(storedAt).toISOString(), 'DateTime = when it was stored');
+        assert.equal(cpim.headers.find((h) => h.name === 'imdn.Message-ID')?.value, `imdn-${i + 1}`);
+      }
+      await until(() => parley.mailbox.mailboxStore.count(BOB) === 0, 'the mailbox emptied');
+      await until(() => parley.server.supervisor.peek(SESSION_DELIVERY_KIND, sessionDeliveryKey(BOB, ALICE)) === undefined, 'the delivery ended');
+      assert.equal(parley.mailbox.mailboxStore.stats().dumped_messages, 3);
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+
+  it('a declined delivery session keeps the messages and is retried after the retry period', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const parley = await startParley(testConfig(dir.path), clock);
+    const client = await new MsrpClient().start();
+    try {
+      await aliceWrites(parley, clock, client, 2);
+      const uasPort = await freePort();
+      const declining = sippAt({ scenario: scenario('offline-user-decline.xml'), port: uasPort });
+      await new Promise((r) => setTimeout(r, 300));
+      await register(parley, uasPort);
+      const first = await declining;
+      assert.equal(first.code, 0, first.stderr);
+      const key = sessionDeliveryKey(BOB, ALICE);
+      await until(() => (parley.server.supervisor.peek(SESSION_DELIVERY_KIND, key) as { value?: unknown } | undefined)?.value === 'waiting', 'waiting to retry');
+      assert.equal(parley.mailbox.mailboxStore.count(BOB), 2, 'nothing deleted');
+
+      const bob = client.session('active');
+      const uas = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
+      await new Promise((r) => setTimeout(r, 300));
+      clock.advance(30_000); // the retry period (mailbox check_time)
+      await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the retried session answered');
+      const [out] = [...parley.offline.runner.live.values()];
+      bob.session.setRemote({ path: [out.localUri] });
+      assert.equal((await bob.session.connect()).status, 200);
+      const run = await uas;
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(bob.received.length, 2);
+      await until(() => parley.mailbox.mailboxStore.count(BOB) === 0, 'the mailbox emptied');
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+});
