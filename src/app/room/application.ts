@@ -290,6 +290,17 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
         return onInvite(req, room);
       case 'REFER':
         return onRefer(req, room);
+      case 'OPTIONS':
+        // RFC 4579 5.2 / 6.1: discovery; the focus says so with isfocus and lists what it does.
+        return req.respond(200, 'OK', {
+          headers: [
+            { name: 'contact', value: focusContact(room, req) },
+            { name: 'allow', value: ROOM_ALLOW },
+            { name: 'accept', value: 'application/sdp, message/sipfrag, application/resource-lists+xml, multipart/mixed' },
+            { name: 'allow-events', value: 'conference, refer' },
+            { name: 'supported', value: 'replaces' },
+          ],
+        });
       default:
         // MESSAGE to a room included: the room speaks MSRP (PROTOCOLS.md: an established focus answers 405).
         return req.respond(405, 'Method Not Allowed', { headers: [{ name: 'allow', value: ROOM_ALLOW }] });

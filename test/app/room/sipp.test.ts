@@ -1,0 +1,190 @@
+/**
+ * Chat rooms end to end over real sockets (issue 5): SIPp participants (UDP) joining a room of
+ * a whole Parley on a SimulatedClock, each with an MSRP test client over TCP.
+ *
+ * Static room "dev" owned by alice, three participants: relayed to the others only, private
+ * message to one only, 415 for non-CPIM, 403 for a forged CPIM From, nickname clash 425,
+ * nicknames in relayed messages, kick by a participant refused (403) and by the owner done
+ * (202, sipfrag NOTIFY, BYE); leaving by BYE. A restart keeps the static room and its history,
+ * replayed to the next participant with original senders and times, then a welcome; losing
+ * the MSRP connection ends the dialog with a BYE. Ad-hoc room: a joiner that never ACKs is
+ * dropped after 5 s of simulated time with a BYE carrying a Reason, and the room ends.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { SimulatedClock } from '../../../src/clock.js';
+import { conferenceEvents } from '../../../src/machines/conference.js';
+import { openPolicy } from '../../../src/machines/policy.js';
+import { buildInDialogRequest, type DialogState } from '../../../src/transport/sip/dialog.js';
+import type { MsrpEndpoint } from '../../../src/transport/msrp/endpoint.js';
+import { tempDir } from '../../helpers/runtime.js';
+import { SIPP } from '../../helpers/sipp.js';
+import {
+  ChatClient, describeRun, msrpClientEndpoint, participantOf, roomContext, scenario, sipp, startParley, testConfig, until, uriOf,
+  type Parley, type SippRun,
+} from './fixture.js';
+
+const skip = existsSync(SIPP) ? false : 'sipp is not installed';
+const ROOM = 'sip:dev@conference.parley.example';
+
+interface Member {
+  readonly client: ChatClient;
+  readonly call: { done: Promise<SippRun>; kill(): void };
+}
+
+async function join(p: Parley, endpoint: MsrpEndpoint, user: string, room = ROOM): Promise<Member> {
+  const client = new ChatClient(endpoint, user);
+  const call = sipp({ scenario: scenario('room-participant.xml'), port: p.sipPort, keys: { user, room: room.slice(4, room.indexOf('@')), msrp_path: client.path } });
+  await until(() => participantOf(p, room, user)?.status === 'joined', `${user} joined`);
+  await client.connect(p, room);
+  await until(() => client.notices(room).some((n) => n.startsWith('Welcome')), `${user} welcomed`);
+  return { client, call };
+}
+
+/** Makes the SIPp participant hang up: an in-dialog INFO it answers, then its BYE. */
+async function hangUp(p: Parley, user: string, room = ROOM): Promise<void> {
+  const me = participantOf(p, room, user);
+  assert.ok(me, `${user} is in the room`);
+  const dialog = me.dialog as DialogState;
+  const { request } = buildInDialogRequest({ ...dialog, localCSeq: dialog.localCSeq + 100 }, 'INFO');
+  const r = await p.server.context.sip.sendRequest(request, { dialog });
+  assert.equal(r.status, 200);
+}
+
+describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }, () => {
+  const dir = tempDir('parley-room-');
+  const clock = new SimulatedClock(Date.now());
+  let p: Parley;
+  let endpoint: MsrpEndpoint;
+  let alice: Member;
+  let bob: Member;
+  let carol: Member;
+
+  before(async () => {
+    p = await startParley(testConfig(dir.path), clock);
+    endpoint = await msrpClientEndpoint();
+    // A static room owned by alice (as the admin API provisions one).
+    assert.equal(await p.server.supervisor.dispatch('room', ROOM, conferenceEvents.provisioned({ ...openPolicy, owners: [uriOf('alice')] }), { create: true }), 'ok');
+  });
+  after(async () => {
+    for (const m of [alice, bob, carol]) m?.call.kill();
+    await endpoint?.close();
+    await p?.server.stop();
+    dir.remove();
+  });
+
+  it('three participants join: 200 with isfocus and a=chatroom (checked by SIPp), join notices to the others', async () => {
+    alice = await join(p, endpoint, 'alice');
+    bob = await join(p, endpoint, 'bob');
+    carol = await join(p, endpoint, 'carol');
+    await until(() => alice.client.notices(ROOM).includes('carol joined the room'), 'join notice');
+    assert.ok(alice.client.notices(ROOM).includes('bob joined the room'));
+    assert.equal(Object.keys(roomContext(p, ROOM)?.participants ?? {}).length, 3);
+  });
+
+  it('relays a message to every other participant and not back to its sender', async () => {
+    assert.equal(await alice.client.say('hello room', { room: ROOM }), 200);
+    await until(() => bob.client.chat(ROOM).length === 1 && carol.client.chat(ROOM).length === 1, 'relayed to bob and carol');
+    for (const m of [bob, carol]) {
+      const got = m.client.chat(ROOM)[0];
+      assert.equal(got.text, 'hello room');
+      assert.equal(got.from, uriOf('alice'));
+      assert.equal(got.cpim.to[0].uri, ROOM);
+      assert.ok(got.cpim.dateTime);
+    }
+    assert.equal(alice.client.chat(ROOM).length, 0);
+    assert.equal(p.room.history.count(ROOM), 1);
+  });
+
+  it('refuses non-CPIM with 415 and a forged CPIM From with 403, relaying neither', async () => {
+    assert.equal((await alice.client.session.send(Buffer.from('plain'), 'text/plain')).status, 415);
+    assert.equal(await alice.client.say('I am bob', { room: ROOM, from: uriOf('bob') }), 403);
+    assert.equal(p.room.history.count(ROOM), 1);
+    assert.equal(bob.client.chat(ROOM).length, 1);
+  });
+
+  it('nicknames: 200, then 425 for the same name in another case; relayed with the nickname', async () => {
+    assert.equal((await alice.client.session.sendNickname('Al')).status, 200);
+    assert.equal((await bob.client.session.sendNickname('al')).status, 425);
+    assert.equal((await bob.client.session.sendNickname('Bobby')).status, 200);
+    assert.equal(await bob.client.say('hi Al', { room: ROOM }), 200);
+    await until(() => alice.client.chat(ROOM).length === 1, 'relayed to alice');
+    assert.equal(alice.client.chat(ROOM)[0].nickname, 'Bobby');
+  });
+
+  it('a private message reaches only its recipient', async () => {
+    const before = { alice: alice.client.chat(ROOM).length, bob: bob.client.chat(ROOM).length, carol: carol.client.chat(ROOM).length };
+    assert.equal(await bob.client.say('psst carol', { room: ROOM, to: uriOf('carol') }), 200);
+    await until(() => carol.client.chat(ROOM).length === before.carol + 1, 'private to carol');
+    const got = carol.client.chat(ROOM).at(-1);
+    assert.equal(got?.text, 'psst carol');
+    assert.equal(got?.cpim.to[0].uri, uriOf('carol'));
+    // A public message after it arrives at alice: had the private one reached her, it would be first.
+    assert.equal(await carol.client.say('public again', { room: ROOM }), 200);
+    await until(() => alice.client.chat(ROOM).length === before.alice + 1, 'public to alice');
+    assert.equal(alice.client.chat(ROOM).at(-1)?.text, 'public again');
+    assert.equal(bob.client.chat(ROOM).length, before.bob + 1);
+    assert.equal(await bob.client.say('to nobody', { room: ROOM, to: uriOf('zed') }), 403);
+  });
+
+  it('kick: a participant gets 403; the owner removes carol (202, sipfrag NOTIFY, BYE to carol)', async () => {
+    const refused = await sipp({ scenario: scenario('room-kick-refused.xml'), port: p.sipPort, keys: { user: 'bob', room: 'dev', target: 'carol' } }).done;
+    assert.equal(refused.code, 0, describeRun(refused));
+    const kicked = await sipp({ scenario: scenario('room-kick.xml'), port: p.sipPort, keys: { user: 'alice', room: 'dev', target: 'carol' } }).done;
+    assert.equal(kicked.code, 0, describeRun(kicked));
+    const carolCall = await carol.call.done;
+    assert.equal(carolCall.code, 0, describeRun(carolCall));
+    assert.match(carolCall.messages, /Reason: SIP;cause=200;text="Removed from the room"/);
+    assert.equal(participantOf(p, ROOM, 'carol'), undefined);
+    await until(() => alice.client.notices(ROOM).includes('sip:carol@example.com was removed from the room'), 'kick notice');
+  });
+
+  it('leaving with BYE: the room tells the others', async () => {
+    await hangUp(p, 'bob');
+    const r = await bob.call.done;
+    assert.equal(r.code, 0, describeRun(r));
+    await until(() => participantOf(p, ROOM, 'bob') === undefined, 'bob gone');
+    await until(() => alice.client.notices(ROOM).includes('Bobby left the room'), 'leave notice');
+  });
+
+  it('a restart keeps the static room and its history, replayed with senders and times before the welcome', async () => {
+    await hangUp(p, 'alice');
+    assert.equal((await alice.call.done).code, 0);
+    const sent = bob.client.chat(ROOM)[0].cpim.dateTime;
+    await p.server.stop();
+    p = await startParley(testConfig(dir.path), clock);
+    const ctx = roomContext(p, ROOM);
+    assert.equal(ctx?.isStatic, true);
+    assert.deepEqual(ctx?.policy.owners, [uriOf('alice')]);
+    const dave = await join(p, endpoint, 'dave');
+    const texts = dave.client.received.map((r) => r.text);
+    assert.deepEqual(texts.slice(0, 3), ['hello room', 'hi Al', 'public again']);
+    assert.equal(dave.client.received[0].from, uriOf('alice'));
+    assert.equal(dave.client.received[0].cpim.dateTime, sent);
+    assert.equal(dave.client.received[1].nickname, 'Bobby');
+    assert.match(texts[3], /^Welcome/);
+
+    // Losing the MSRP connection ends the participation with a BYE.
+    dave.client.session.close('test');
+    const r = await dave.call.done;
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.messages, /Reason: SIP;cause=200;text="MSRP connection lost"/);
+    assert.equal(participantOf(p, ROOM, 'dave'), undefined);
+  });
+
+  it('an ad-hoc room drops a joiner that never ACKs after 5 s (simulated) and ends', async () => {
+    const adhoc = 'sip:quick@conference.parley.example';
+    const client = new ChatClient(endpoint, 'erin');
+    const call = sipp({ scenario: scenario('room-noack.xml'), port: p.sipPort, keys: { user: 'erin', room: 'quick', msrp_path: client.path } });
+    // The 200 is sent after the JOIN's commit (which armed the ACK timer): wait for it, not for
+    // the in-memory state, which runs ahead of the commit.
+    await until(() => participantOf(p, adhoc, 'erin')?.status === 'expected' && p.server.context.sip.stats.ackWaits > 0, 'erin answered');
+    clock.advance(4999);
+    assert.equal(participantOf(p, adhoc, 'erin')?.status, 'expected');
+    clock.advance(1);
+    const r = await call.done;
+    assert.equal(r.code, 0, describeRun(r));
+    await until(() => p.server.supervisor.peek('room', adhoc) === undefined, 'ad-hoc room removed');
+  });
+});
