@@ -60,6 +60,15 @@ export class MailboxStore {
         }
         return writes;
       }
+      case 'store.markRead': {
+        const { aor, seqs } = effect as unknown as { aor: string; seqs: readonly number[] };
+        const writes: Write[] = [];
+        for (const seq of seqs) {
+          const m = this.messages.get([aor, seq]);
+          if (m !== undefined && m.read !== true) writes.push({ db: this.messages, key: [aor, seq], value: { ...m, read: true } });
+        }
+        return writes;
+      }
       case 'store.addStats': {
         const delta = (effect as unknown as { delta: MailboxStatsDelta }).delta;
         for (const [k, v] of Object.entries(delta)) this.counters[k as keyof MsiloStats] += v ?? 0;
@@ -99,6 +108,7 @@ export class MailboxStore {
       expiresAt: m.expiresAt,
       ...(m.sendAt !== undefined ? { sendAt: m.sendAt } : {}),
       ...(m.session !== undefined ? { session: true as const } : {}),
+      ...(m.read === true ? { read: true as const } : {}),
     }));
     return { entries, exhausted: rows.length <= limit };
   }
@@ -119,6 +129,17 @@ export class MailboxStore {
       if (m.sendAt !== undefined && m.sendAt > now) nextSendAt = nextSendAt === null ? m.sendAt : Math.min(nextSendAt, m.sendAt);
     }
     return { expired, more, nextExpiresAt, nextSendAt };
+  }
+
+  /** New (unread) and old (fetched) messages of `aor`, for message-waiting (at most `maxScan` rows read). */
+  summary(aor: string, maxScan = 10_000): { newCount: number; oldCount: number } {
+    let newCount = 0;
+    let oldCount = 0;
+    for (const { value } of this.messages.getRange({ start: [aor, 0], end: [aor, Number.MAX_SAFE_INTEGER], limit: maxScan })) {
+      if (value.read === true) oldCount++;
+      else newCount++;
+    }
+    return { newCount, oldCount };
   }
 
   /** Number of stored messages of `aor` (a range count). */

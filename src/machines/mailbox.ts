@@ -15,7 +15,7 @@
  */
 import { and, enqueueActions, not, setup } from 'xstate';
 import type { MailboxEffect } from './mailboxEffects.js';
-import { Draft, deleteMessages, endPass, goOffline, isIdleEmpty, passDone, startPass, startSweep, stalled, store, subscribe, takeBatch, takeResult, takeSwept, unsubscribe } from './mailboxSteps.js';
+import { Draft, deleteMessages, endPass, markRead, goOffline, isIdleEmpty, passDone, startPass, startSweep, stalled, store, subscribe, takeBatch, takeResult, takeSwept, unsubscribe } from './mailboxSteps.js';
 import { defaultMailboxConfig, type MailboxConfig, type MailboxContext, type MailboxEvent, type MailboxInput } from './mailboxTypes.js';
 
 type Step = (d: Draft, e: MailboxEvent) => void;
@@ -65,6 +65,7 @@ export function createMailboxMachine(config: Partial<MailboxConfig> = {}) {
       startSweep: run((d) => startSweep(d)),
       takeSwept: run((d, e) => e.type === 'SWEPT' && takeSwept(d, e)),
       deleteMessages: run((d, e) => e.type === 'DELETE_MESSAGES' && deleteMessages(d, e)),
+      markRead: run((d, e) => e.type === 'MARK_READ' && markRead(d, e)),
       subscribe: run((d, e) => e.type === 'SUBSCRIBED' && subscribe(d, e.id)),
       unsubscribe: run((d, e) => e.type === 'UNSUBSCRIBED' && unsubscribe(d, e.id)),
       // A timer that fired is gone from the runtime's table: forget its deadline.
@@ -99,6 +100,7 @@ export function createMailboxMachine(config: Partial<MailboxConfig> = {}) {
       SWEEP_DUE: { actions: 'startSweep' },
       SWEPT: { actions: 'takeSwept' },
       DELETE_MESSAGES: { actions: 'deleteMessages' },
+      MARK_READ: { actions: 'markRead' },
       SUBSCRIBED: { actions: 'subscribe' },
       UNSUBSCRIBED: { actions: 'unsubscribe' },
       CHECK_DUE: { actions: 'checkFired' },

@@ -42,6 +42,11 @@ export interface StoredMessage extends IncomingMessage {
   readonly expiresAt: number;
   /** Duplicate-suppression keys (hashes of Call-ID/CSeq and of the IMDN Message-ID). */
   readonly dedupKeys: readonly string[];
+  /**
+   * Fetched by the user (text message-waiting, RFC 3842 "old"): kept until it expires, counted
+   * as old, and never delivered again by any path.
+   */
+  readonly read?: true;
 }
 
 /** msilo's counters; each effect carries increments. */
@@ -62,6 +67,12 @@ export const storePutMessage = (aor: string, message: StoredMessage) => ({ type:
 /** Remove messages (and their duplicate-suppression keys) with the snapshot. */
 export const storeDeleteMessages = (aor: string, seqs: readonly number[], reason: DeleteReason) =>
   ({ type: 'store.deleteMessages', aor, seqs, reason }) as const;
+
+/** Mark messages read (fetched): rewritten with `read: true` in the same commit. */
+export const storeMarkRead = (aor: string, seqs: readonly number[]) => ({ type: 'store.markRead', aor, seqs }) as const;
+
+/** Something stored, deleted or read changed while message-waiting subscribers listen: recount and NOTIFY. */
+export const mailboxChanged = (aor: string) => ({ type: 'mailbox.changed', aor }) as const;
 
 /** Add to the global msilo counters, in the same commit as the change they count. */
 export const storeAddStats = (delta: MailboxStatsDelta) => ({ type: 'store.addStats', delta }) as const;
@@ -86,6 +97,8 @@ export type MailboxEffect =
   | ReturnType<typeof storePutMessage>
   | ReturnType<typeof storeDeleteMessages>
   | ReturnType<typeof storeAddStats>
+  | ReturnType<typeof storeMarkRead>
+  | ReturnType<typeof mailboxChanged>
   | ReturnType<typeof mailboxRespond>
   | ReturnType<typeof mailboxLoadBatch>
   | ReturnType<typeof mailboxDeliver>
@@ -97,6 +110,8 @@ export const MAILBOX_EFFECT_TYPES = [
   'store.putMessage',
   'store.deleteMessages',
   'store.addStats',
+  'store.markRead',
+  'mailbox.changed',
   'mailbox.respond',
   'mailbox.loadBatch',
   'mailbox.deliver',

@@ -10,7 +10,7 @@
  * after every delete of the previous pass was stepped and, since LMDB commits in order, is
  * committed before the new pass' first read runs (effects run after their event's commit).
  */
-import { mailboxDeliver, mailboxLoadBatch, mailboxNotifySender, mailboxRespond, mailboxSweep, storeAddStats, storeDeleteMessages, storePutMessage, type MailboxEffect, type MailboxStatsDelta, type StoredMessage } from './mailboxEffects.js';
+import { mailboxChanged, mailboxDeliver, mailboxLoadBatch, mailboxNotifySender, mailboxRespond, mailboxSweep, storeAddStats, storeDeleteMessages, storeMarkRead, storePutMessage, type MailboxEffect, type MailboxStatsDelta, type StoredMessage } from './mailboxEffects.js';
 import { MAILBOX_FULL, MAILBOX_TIMERS, mailboxEvents, type BatchEntry, type MailboxConfig, type MailboxContext, type MailboxEvent, type Pass, type Pending } from './mailboxTypes.js';
 
 /** Recent dedup keys and deletes kept in context: they only cover the window before a commit. */
@@ -68,9 +68,18 @@ export class Draft {
     this.set({ [`${id}At`]: null } as Partial<MailboxContext>);
   }
 
-  /** Effects in emission order, the counters last (one `store.addStats` per event). */
+  /** Set when message-waiting subscribers must hear about this step (a new subscriber). */
+  changed = false;
+
+  /**
+   * Effects in emission order, the counters last (one `store.addStats` per event), then one
+   * `mailbox.changed` when the stored set changed and message-waiting subscribers listen.
+   */
   allEffects(): MailboxEffect[] {
-    return Object.keys(this.stats).length > 0 ? [...this.effects, storeAddStats(this.stats)] : this.effects;
+    const out = Object.keys(this.stats).length > 0 ? [...this.effects, storeAddStats(this.stats)] : [...this.effects];
+    const touched = this.changed || this.effects.some((e) => e.type === 'store.putMessage' || e.type === 'store.deleteMessages' || e.type === 'store.markRead');
+    if (touched && this.ctx.subscribers.length > 0) out.push(mailboxChanged(this.ctx.aor));
+    return out;
   }
 }
 
@@ -172,6 +181,7 @@ export function takeBatch(d: Draft, e: Extract<MailboxEvent, { type: 'BATCH_LOAD
     cursor = Math.max(cursor, entry.seq);
     if (busy.has(entry.seq) || entry.expiresAt <= e.at) continue; // in flight already / the sweep removes it
     if (entry.session === true) continue; // delivered by an MSRP session from its caller (src/app/offline)
+    if (entry.read === true) continue; // fetched already: old, never delivered again
     if (entry.sendAt !== undefined && entry.sendAt > e.at) {
       nextReminder = minOf(nextReminder, entry.sendAt);
       continue;
@@ -289,7 +299,16 @@ export function deleteMessages(d: Draft, e: Extract<MailboxEvent, { type: 'DELET
   pump(d);
 }
 
+/** MARK_READ: the user fetched these seqs (they stay stored, as old, until they expire). */
+export function markRead(d: Draft, e: Extract<MailboxEvent, { type: 'MARK_READ' }>): void {
+  const skip = new Set(d.ctx.recentDeletes);
+  const seqs = [...new Set(e.seqs)].filter((s) => !skip.has(s) && s < d.ctx.nextSeq).slice(0, SWEEP_LIMIT);
+  if (seqs.length > 0) d.emit(storeMarkRead(d.ctx.aor, seqs));
+}
+
+/** SUBSCRIBED: a message-waiting listener (its first summary comes with a `mailbox.changed`). */
 export function subscribe(d: Draft, id: string): void {
+  d.changed = true;
   if (d.ctx.subscribers.includes(id) || d.ctx.subscribers.length >= d.cfg.maxSubscribers) return;
   d.set({ subscribers: [...d.ctx.subscribers, id] });
 }

@@ -101,6 +101,8 @@ export interface BatchEntry {
   readonly seq: number;
   /** Stored from an offline chat session: delivered by session, not by this pass. */
   readonly session?: true;
+  /** Fetched already (old): never delivered again. */
+  readonly read?: true;
   readonly sendAt?: number;
   readonly expiresAt: number;
 }
@@ -119,6 +121,8 @@ export type MailboxEvent =
   | { type: 'DELIVERY_STALLED'; at: number }
   /** `delivered`: taken by another delivery path (an MSRP session, a fetch); default `admin`. */
   | { type: 'DELETE_MESSAGES'; at: number; seqs: readonly number[]; reason?: 'admin' | 'delivered' }
+  /** The user fetched these (text message-waiting): they become old. */
+  | { type: 'MARK_READ'; at: number; seqs: readonly number[] }
   | { type: 'SUBSCRIBED'; at: number; id: string }
   | { type: 'UNSUBSCRIBED'; at: number; id: string };
 
@@ -139,6 +143,7 @@ export const mailboxEvents = {
   deliveryStalled: (at: number) => ({ type: 'DELIVERY_STALLED', at }) as const,
   deleteMessages: (at: number, seqs: readonly number[], reason?: 'admin' | 'delivered') =>
     ({ type: 'DELETE_MESSAGES', at, seqs, ...(reason !== undefined ? { reason } : {}) }) as const,
+  markRead: (at: number, seqs: readonly number[]) => ({ type: 'MARK_READ', at, seqs }) as const,
   subscribed: (at: number, id: string) => ({ type: 'SUBSCRIBED', at, id }) as const,
   unsubscribed: (at: number, id: string) => ({ type: 'UNSUBSCRIBED', at, id }) as const,
 };

@@ -47,6 +47,8 @@ export interface MailboxExecutorOptions {
   readonly dispatcher: () => MailboxDispatcher;
   readonly delivery?: DeliveryOptions;
   readonly notify?: SenderNotification;
+  /** Told (after the commit) when a mailbox with message-waiting subscribers changed. */
+  readonly onChanged?: (aor: string) => void;
 }
 
 /** Lower is better: any 2xx wins; else the most telling failure (RFC 3261 16.7 spirit). */
@@ -64,10 +66,15 @@ export interface StoreResponder {
 }
 
 export class MailboxExecutor {
+  /** Set by the application that NOTIFYs message-waiting subscribers (src/app/offline). */
+  onChanged: ((aor: string) => void) | undefined;
+
   /** Stores waiting for their mailbox's answer (`requestRef` -> MESSAGE or MSRP SEND). */
   readonly pending = new Map<string, StoreResponder>();
 
-  constructor(private readonly o: MailboxExecutorOptions) {}
+  constructor(private readonly o: MailboxExecutorOptions) {
+    this.onChanged = o.onChanged;
+  }
 
   execute(effect: Effect, actor: ActorRef): void {
     const e = effect as unknown as MailboxEffect;
@@ -94,6 +101,9 @@ export class MailboxExecutor {
         return;
       case 'mailbox.notifySender':
         void this.notifySender(e.aor, e.sender, actor);
+        return;
+      case 'mailbox.changed':
+        this.onChanged?.(e.aor);
         return;
       default:
         actor.logger.warn({ effect: effect.type }, 'mailbox: unknown effect');

@@ -51,7 +51,7 @@ export const MAX_SCAN = 10_000;
 export function sessionMessages(store: MailboxStore, aor: string, now: number, limit: number, caller?: string): StoredMessage[] {
   const out: StoredMessage[] = [];
   for (const { value: m } of store.messages.getRange({ start: [aor, 1], end: [aor, Number.MAX_SAFE_INTEGER], limit: MAX_SCAN })) {
-    if (m.session === undefined || (caller !== undefined && m.session.caller !== caller)) continue;
+    if (m.session === undefined || m.read === true || (caller !== undefined && m.session.caller !== caller)) continue;
     if (m.expiresAt <= now || (m.sendAt !== undefined && m.sendAt > now)) continue;
     out.push(m);
     if (out.length >= limit) break;
