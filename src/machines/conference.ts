@@ -13,8 +13,9 @@
  * on `ROOM_DELETED`.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { msrpClose, msrpNotice, msrpReplayHistory, sipAcceptJoin, sipBye, sipRespond, storeClearHistory, type RoomEffect } from './effects.js';
+import { msrpClose, msrpNotice, msrpReplayHistory, sipAcceptJoin, sipBye, sipNotifyRoster, sipRespond, storeClearHistory, type RoomEffect } from './effects.js';
 import { decideNickname, decideRelay, labelOf, type MessageReceived, type NicknameRequested } from './roomRelay.js';
+import { afterNotify, endSubscriptions, fullDocument, notifyChanges, subscriptionTimerId, type RosterSubscription } from './roomRoster.js';
 import { check, identityOf, mayKick, openPolicy, type RoomPolicy } from './policy.js';
 
 /** Who is joining, as the SIP and MSRP layers describe them (plain data). */
@@ -51,6 +52,11 @@ export interface ConferenceContext {
    */
   readonly historySize: number;
   readonly participants: Readonly<Record<string, Participant>>;
+  /**
+   * Roster subscriptions (RFC 4575) by our dialog tag, as subscription.ts' plain data. Absent
+   * in snapshots older than the field.
+   */
+  readonly subscribers?: Readonly<Record<string, RosterSubscription>>;
 }
 
 export interface ConferenceInput {
@@ -68,6 +74,11 @@ export type ConferenceEvent =
   | { type: 'LEFT'; participantId: string; reason: LeaveReason }
   | MessageReceived
   | NicknameRequested
+  /** A SUBSCRIBE accepted by subscription.ts (new, refresh, or Expires 0 = terminated). */
+  | { type: 'SUBSCRIBED'; subscription: RosterSubscription; requestRef: string; at: number }
+  | { type: 'SUBSCRIPTION_TIMEOUT'; subscriptionId: string }
+  /** A NOTIFY failed in a way that ends the subscription (RFC 6665 4.2.2: 481, 408...). */
+  | { type: 'SUBSCRIPTION_FAILED'; subscriptionId: string }
   | { type: 'KICK'; by: string; target: string; requestRef: string }
   | { type: 'ROOM_PROVISIONED'; policy: RoomPolicy; historySize?: number }
   | { type: 'ROOM_DELETED' };
@@ -79,6 +90,8 @@ export const conferenceEvents = {
   left: (participantId: string, reason: LeaveReason) => ({ type: 'LEFT', participantId, reason }) as const,
   messageReceived: (m: Omit<MessageReceived, 'type'>): MessageReceived => ({ type: 'MESSAGE_RECEIVED', ...m }),
   nicknameRequested: (participantId: string, ref: string, nickname: string): NicknameRequested => ({ type: 'NICKNAME_REQUESTED', participantId, ref, nickname }),
+  subscribed: (subscription: RosterSubscription, requestRef: string, at: number) => ({ type: 'SUBSCRIBED', subscription, requestRef, at }) as const,
+  subscriptionFailed: (subscriptionId: string) => ({ type: 'SUBSCRIPTION_FAILED', subscriptionId }) as const,
   kick: (by: string, target: string, requestRef: string) => ({ type: 'KICK', by, target, requestRef }) as const,
   /** Makes the room static with this policy; again on a static room, replaces its settings (admin API). */
   provisioned: (policy: RoomPolicy, historySize?: number) =>
@@ -100,6 +113,11 @@ function sessionsExcept(ctx: ConferenceContext, id: string): unknown[] {
   return Object.values(ctx.participants)
     .filter((p) => p.id !== id && p.status === 'joined')
     .map((p) => p.session);
+}
+
+/** The NOTIFY with the whole roster that follows every accepted SUBSCRIBE. */
+function sipNotifyRosterFull(ctx: ConferenceContext, s: RosterSubscription) {
+  return sipNotifyRoster(ctx.room, s, fullDocument(ctx));
 }
 
 function label(p: Participant): string {
@@ -154,6 +172,10 @@ export const conferenceMachine = setup({
       const others = Object.values(context.participants).filter((q) => q.id !== p.id && q.status === 'joined').length;
       const welcome = `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`;
       enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? 50, welcome));
+      const ps = { ...context.participants, [p.id]: { ...p, status: 'joined' as const } };
+      const roster = notifyChanges({ ...context, participants: ps }, [identityOf(p.uri)]);
+      for (const e of roster.effects) enqueue.emit(e);
+      enqueue.assign({ subscribers: roster.subscribers });
     }),
     dropUnacknowledged: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ACK_TIMEOUT') return;
@@ -175,7 +197,12 @@ export const conferenceMachine = setup({
       if (reason !== undefined) enqueue.emit(sipBye(p.dialog, reason));
       enqueue.emit(msrpClose(p.session));
       const how = event.reason === 'slow' ? 'was dropped (too slow to keep up)' : event.reason === 'connection-lost' ? 'lost the connection' : 'left the room';
-      if (p.status === 'joined') enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} ${how}`));
+      if (p.status === 'joined') {
+        enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} ${how}`));
+        const roster = notifyChanges({ ...context, participants: without(context.participants, p.id) }, [identityOf(p.uri)]);
+        for (const e of roster.effects) enqueue.emit(e);
+        enqueue.assign({ subscribers: roster.subscribers });
+      }
     }),
     kick: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'KICK') return;
@@ -202,11 +229,46 @@ export const conferenceMachine = setup({
       enqueue.assign({ participants: ps });
       const rest = Object.values(ps).filter((p) => p.status === 'joined').map((p) => p.session);
       enqueue.emit(msrpNotice(context.room, rest, `${target} was removed from the room`));
+      const roster = notifyChanges({ ...context, participants: ps }, [target]);
+      for (const e of roster.effects) enqueue.emit(e);
+      enqueue.assign({ subscribers: roster.subscribers });
     }),
     relay: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'MESSAGE_RECEIVED') return;
       // Emits only: the context stays the same object, so the runtime need not rewrite the snapshot.
       for (const e of decideRelay(context, event)) enqueue.emit(e);
+    }),
+    subscribe: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SUBSCRIBED') return;
+      const s = event.subscription;
+      const id = s.dialog.localTag;
+      const subs = { ...(context.subscribers ?? {}) };
+      // RFC 6665 4.2.1.1/4.2.1.2: 200, then at once a NOTIFY with the whole roster.
+      enqueue.emit(sipRespond(event.requestRef, 200));
+      enqueue.emit(sipNotifyRosterFull(context, s));
+      if (s.state === 'terminated') {
+        delete subs[id]; // Expires 0: fetched or unsubscribed; that NOTIFY was the last
+        enqueue.cancel(subscriptionTimerId(id));
+      } else {
+        subs[id] = afterNotify(s, true);
+        enqueue.raise({ type: 'SUBSCRIPTION_TIMEOUT', subscriptionId: id }, { id: subscriptionTimerId(id), delay: Math.max(0, s.expiresAt - event.at) });
+      }
+      enqueue.assign({ subscribers: subs });
+    }),
+    unsubscribe: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SUBSCRIPTION_TIMEOUT' && event.type !== 'SUBSCRIPTION_FAILED') return;
+      const s = context.subscribers?.[event.subscriptionId];
+      if (s === undefined) return;
+      const { [event.subscriptionId]: _gone, ...rest } = context.subscribers ?? {};
+      // A timed-out subscription gets its final NOTIFY; a failed one cannot be reached.
+      if (event.type === 'SUBSCRIPTION_TIMEOUT') enqueue.emit(sipNotifyRoster(context.room, { ...s, state: 'terminated', reason: 'timeout' }, undefined));
+      else enqueue.cancel(subscriptionTimerId(event.subscriptionId));
+      enqueue.assign({ subscribers: rest });
+    }),
+    endRoster: enqueueActions(({ context, enqueue }) => {
+      for (const e of endSubscriptions(context, 'noresource')) enqueue.emit(e);
+      for (const id of Object.keys(context.subscribers ?? {})) enqueue.cancel(subscriptionTimerId(id));
+      enqueue.assign({ subscribers: {} });
     }),
     clearHistory: enqueueActions(({ context, enqueue }) => {
       enqueue.emit(storeClearHistory(context.room));
@@ -217,7 +279,13 @@ export const conferenceMachine = setup({
       const p = context.participants[event.participantId];
       if (d.nickname !== undefined && p !== undefined && p.nickname !== d.nickname) {
         enqueue.assign({ participants: { ...context.participants, [p.id]: { ...p, nickname: d.nickname } } });
-        if (p.status === 'joined') enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} is now known as ${d.nickname}`));
+        if (p.status === 'joined') {
+          enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} is now known as ${d.nickname}`));
+          const ps = { ...context.participants, [p.id]: { ...p, nickname: d.nickname } };
+          const roster = notifyChanges({ ...context, participants: ps }, [identityOf(p.uri)]);
+          for (const e of roster.effects) enqueue.emit(e);
+          enqueue.assign({ subscribers: roster.subscribers });
+        }
       }
       for (const e of d.effects) enqueue.emit(e);
     }),
@@ -259,7 +327,7 @@ export const conferenceMachine = setup({
     },
     open: {
       // An ad-hoc room ends with its last participant, and its history with it.
-      always: { guard: 'isEmptyAdhoc', target: 'closed', actions: 'clearHistory' },
+      always: { guard: 'isEmptyAdhoc', target: 'closed', actions: ['endRoster', 'clearHistory'] },
       on: {
         JOIN: [{ guard: 'mayJoin', actions: 'admit' }, { actions: 'refuse' }],
         ACK_RECEIVED: { actions: 'confirm' },
@@ -269,7 +337,10 @@ export const conferenceMachine = setup({
         ROOM_PROVISIONED: { actions: 'setPolicy' },
         MESSAGE_RECEIVED: { actions: 'relay' },
         NICKNAME_REQUESTED: { actions: 'nickname' },
-        ROOM_DELETED: { target: 'closed', actions: ['endEveryone', 'clearHistory'] },
+        SUBSCRIBED: { actions: 'subscribe' },
+        SUBSCRIPTION_TIMEOUT: { actions: 'unsubscribe' },
+        SUBSCRIPTION_FAILED: { actions: 'unsubscribe' },
+        ROOM_DELETED: { target: 'closed', actions: ['endEveryone', 'endRoster', 'clearHistory'] },
       },
     },
     closed: { type: 'final' },

@@ -7,6 +7,7 @@
  * only meaningful while the process that received the request lives, which is the only time
  * a reply to it can be sent anyway.
  */
+import type { ConferenceUser, UserChange } from '../formats/conferenceInfo.js';
 
 /** Answer a pending SIP request with a final status (and optional reason phrase). */
 export const sipRespond = (requestRef: string, status: number, reason?: string) =>
@@ -71,6 +72,19 @@ export const storeClearHistory = (room: string) => ({ type: 'store.clearHistory'
 export const msrpReplayHistory = (room: string, session: unknown, limit: number, welcome: string) =>
   ({ type: 'msrp.replayHistory', room, session, limit, welcome }) as const;
 
+/** A roster document to send: the whole roster, or the users that changed (RFC 4575 4.4). */
+export type RosterDocument =
+  | { readonly kind: 'full'; readonly users: readonly ConferenceUser[]; readonly userCount: number }
+  | { readonly kind: 'partial'; readonly changes: readonly UserChange[]; readonly userCount: number };
+
+/**
+ * Send one NOTIFY of the conference package on `subscription` (its state before this NOTIFY:
+ * the executor's `buildNotify` advances CSeq and version the same way the room does).
+ * No document: a NOTIFY without body (the final one of an ended subscription).
+ */
+export const sipNotifyRoster = (room: string, subscription: unknown, document: RosterDocument | undefined) =>
+  ({ type: 'sip.notifyRoster', room, subscription, document }) as const;
+
 /** Every effect type of the room, for the application's `effectTypes`. */
 export const ROOM_EFFECT_TYPES = [
   'sip.respond',
@@ -83,6 +97,7 @@ export const ROOM_EFFECT_TYPES = [
   'store.appendHistory',
   'store.clearHistory',
   'msrp.replayHistory',
+  'sip.notifyRoster',
 ] as const;
 
 export type RoomEffect =
@@ -91,4 +106,5 @@ export type RoomEffect =
   | ReturnType<typeof msrpRelay>
   | ReturnType<typeof storeAppendHistory>
   | ReturnType<typeof storeClearHistory>
-  | ReturnType<typeof msrpReplayHistory>;
+  | ReturnType<typeof msrpReplayHistory>
+  | ReturnType<typeof sipNotifyRoster>;

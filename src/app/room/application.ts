@@ -34,6 +34,7 @@ import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { formatUri, parseUri } from '../../transport/sip/uri.js';
+import { acceptSubscribe, CONFERENCE_EVENT, refreshSubscription, type Subscription } from '../../transport/sip/subscription.js';
 import { RoomExecutor, ROOM_ALLOW } from './executor.js';
 import { RoomHistory } from './history.js';
 import { Relay, type RelayLimits } from './relay.js';
@@ -110,7 +111,25 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     o.relayLimits,
     o.onDelivered,
   );
-  const executor = new RoomExecutor({ sip: o.sip, msrp: o.msrp, clock: o.clock, logger: log, history, relay });
+  /** Roster subscription dialogs by our To tag. */
+  const bySubscription = new Map<string, string>();
+  const executor = new RoomExecutor({
+    sip: o.sip,
+    msrp: o.msrp,
+    clock: o.clock,
+    logger: log,
+    history,
+    relay,
+    contactOf: (room) => {
+      const c = parseUri(o.sip.contactUri());
+      const user = parseUri(room)?.user;
+      return c === undefined ? room : formatUri({ ...c, ...(user !== undefined ? { user } : {}) });
+    },
+    onSubscriptionFailed: (room, id) => {
+      bySubscription.delete(id);
+      void send(room, ev.subscriptionFailed(id));
+    },
+  });
   const kind = roomKind({
     ...(o.ackTimeoutMs !== undefined ? { ackTimeoutMs: o.ackTimeoutMs } : {}),
     ...(o.historySize !== undefined ? { historySize: o.historySize } : {}),
@@ -252,6 +271,43 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     }
   }
 
+  /**
+   * SUBSCRIBE (RFC 6665 with the RFC 4575 package): subscription.ts decides 489/423/406/400;
+   * the room answers 200 and sends the full roster; a room that does not exist gets 404.
+   */
+  async function onSubscribe(req: IncomingRequest, room: string, current: Subscription | undefined): Promise<void> {
+    const now = o.clock.now();
+    const d =
+      current === undefined
+        ? acceptSubscribe(req.request, { packages: [CONFERENCE_EVENT], localTag: req.localTag, now })
+        : refreshSubscription(current, req.request, { package: CONFERENCE_EVENT, now });
+    if (!d.ok) return req.respond(d.answer.status, d.answer.reason, { headers: d.answer.headers });
+    const ref = randomUUID();
+    executor.pendingRequests.set(ref, req);
+    executor.pendingHeaders.set(ref, d.answer.headers);
+    const id = d.subscription.dialog.localTag;
+    bySubscription.set(id, room);
+    try {
+      const r = await send(room, ev.subscribed(d.subscription, ref, now));
+      if (r === 'absent') bySubscription.delete(id);
+      if (!req.answered) req.respond(r === 'absent' ? 404 : 500, r === 'absent' ? 'Not Found - no such room' : undefined);
+    } finally {
+      executor.pendingRequests.delete(ref);
+      executor.pendingHeaders.delete(ref);
+    }
+    if (d.subscription.state === 'terminated') bySubscription.delete(id);
+  }
+
+  /** The roster subscription an in-dialog SUBSCRIBE refreshes, from the room's state. */
+  function subscriptionOf(req: IncomingRequest): { room: string; sub: Subscription } | undefined {
+    const tag = req.dialogId?.localTag;
+    if (tag === undefined) return undefined;
+    const room = bySubscription.get(tag) ?? roomOf(req.request, domains);
+    const ctx = room === undefined ? undefined : (o.dispatcher().peek(ROOM_KIND, room)?.context as ConferenceContext | undefined);
+    const sub = ctx?.subscribers?.[tag] as Subscription | undefined;
+    return room !== undefined && sub !== undefined ? { room, sub } : undefined;
+  }
+
   /** The membership of an in-dialog request: from memory, else from the room's state (after a restart). */
   function membershipOf(req: IncomingRequest): Membership | undefined {
     const tag = req.dialogId?.localTag;
@@ -264,8 +320,13 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
   }
 
   async function onInDialog(req: IncomingRequest): Promise<void> {
-    const m = membershipOf(req);
     const method = req.request.method;
+    if (method === 'SUBSCRIBE') {
+      const s = subscriptionOf(req);
+      if (s === undefined) return req.respond(481, 'Subscription Does Not Exist');
+      return onSubscribe(req, s.room, s.sub);
+    }
+    const m = membershipOf(req);
     if (m === undefined) return req.respond(481, 'Call/Transaction Does Not Exist');
     if (method === 'ACK') {
       await send(m.room, ev.ackReceived(m.participantId));
@@ -290,6 +351,8 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
         return onInvite(req, room);
       case 'REFER':
         return onRefer(req, room);
+      case 'SUBSCRIBE':
+        return onSubscribe(req, room, undefined);
       case 'OPTIONS':
         // RFC 4579 5.2 / 6.1: discovery; the focus says so with isfocus and lists what it does.
         return req.respond(200, 'OK', {
@@ -329,7 +392,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     history,
     relay,
     accepts(req) {
-      if (req.dialogId !== undefined && byDialog.has(req.dialogId.localTag)) return true;
+      if (req.dialogId !== undefined && (byDialog.has(req.dialogId.localTag) || bySubscription.has(req.dialogId.localTag))) return true;
       return roomOf(req.request, domains) !== undefined;
     },
     handle(req) {

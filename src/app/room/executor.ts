@@ -14,6 +14,8 @@ import type { Answerable, MsrpSession } from '../../transport/msrp/session.js';
 import { buildInDialogRequest, type DialogState } from '../../transport/sip/dialog.js';
 import type { SipHeader } from '../../transport/sip/message.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
+import { buildConferenceInfo, partialConferenceInfo } from '../../formats/conferenceInfo.js';
+import { buildNotify, onNotifyResponse, type Subscription } from '../../transport/sip/subscription.js';
 import type { RoomHistory } from './history.js';
 import { noticeCpim, relayedCpim, type Relay } from './relay.js';
 
@@ -38,6 +40,10 @@ export interface RoomExecutorOptions {
   readonly logger: Logger;
   readonly history: RoomHistory;
   readonly relay: Relay;
+  /** The focus Contact URI of a room (NOTIFY is a target refresh request: it carries one). */
+  readonly contactOf: (room: string) => string;
+  /** A NOTIFY failed in a way that ends its subscription (RFC 6665 4.2.2). */
+  readonly onSubscriptionFailed: (room: string, subscriptionId: string) => void;
 }
 
 /** Allow header of the focus' answers (RFC 4579 requires INVITE, ACK, BYE, REFER, SUBSCRIBE...). */
@@ -48,6 +54,8 @@ export class RoomExecutor {
   readonly pendingRequests = new Map<string, IncomingRequest>();
   readonly pendingJoins = new Map<string, PendingJoin>();
   readonly pendingRefers = new Map<string, PendingRefer>();
+  /** Headers of an answer decided outside the room (SUBSCRIBE's Expires), sent with the room's status. */
+  readonly pendingHeaders = new Map<string, readonly SipHeader[]>();
   /** MSRP transactions (SEND, NICKNAME) waiting for their room's answer. */
   readonly pendingAnswers = new Map<string, Answerable>();
 
@@ -71,7 +79,9 @@ export class RoomExecutor {
       case 'sip.respond': {
         const req = this.pendingRequests.get(e.requestRef);
         this.pendingRequests.delete(e.requestRef);
-        req?.respond(e.status, e.reason);
+        const headers = this.pendingHeaders.get(e.requestRef);
+        this.pendingHeaders.delete(e.requestRef);
+        req?.respond(e.status, e.reason, headers !== undefined && e.status < 300 ? { headers } : undefined);
         const refer = this.pendingRefers.get(e.requestRef);
         this.pendingRefers.delete(e.requestRef);
         // RFC 4579 5.11 / RFC 3515 2.4.5: the outcome of an accepted REFER as a final sipfrag NOTIFY.
@@ -115,6 +125,9 @@ export class RoomExecutor {
         this.o.relay.send([e.session], noticeCpim(e.room, e.welcome, this.o.clock.now()));
         return;
       }
+      case 'sip.notifyRoster':
+        this.notifyRoster(e.room, e.subscription as Subscription, e.document, actor);
+        return;
       case 'msrp.close': {
         if (typeof e.session !== 'string') return;
         this.o.relay.forget(e.session);
@@ -131,6 +144,25 @@ export class RoomExecutor {
     this.o.sip.sendRequest(request, { dialog }).then(
       (r) => actor.logger.debug({ status: r.status, callId: dialog.callId }, 'room: BYE answered'),
       (err: unknown) => actor.logger.warn({ err, callId: dialog.callId }, 'room: BYE not sent'),
+    );
+  }
+
+  private notifyRoster(room: string, sub: Subscription, doc: Extract<RoomEffect, { type: 'sip.notifyRoster' }>['document'], actor: ActorRef): void {
+    const body =
+      doc === undefined
+        ? undefined
+        : (version: number) =>
+            buildConferenceInfo(
+              doc.kind === 'full'
+                ? { entity: room, state: 'full', version, conferenceState: { userCount: doc.userCount, active: true }, users: doc.users }
+                : partialConferenceInfo(room, version, doc.changes, doc.userCount),
+            );
+    const { request } = buildNotify(sub, { now: this.o.clock.now(), contact: this.o.contactOf(room), ...(body !== undefined ? { body } : {}) });
+    this.o.sip.sendRequest(request, { dialog: sub.dialog }).then(
+      (r) => {
+        if (sub.state !== 'terminated' && onNotifyResponse(r.status) === 'remove') this.o.onSubscriptionFailed(room, sub.dialog.localTag);
+      },
+      (err: unknown) => actor.logger.warn({ err }, 'room: roster NOTIFY not sent'),
     );
   }
 

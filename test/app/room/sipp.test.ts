@@ -188,3 +188,44 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     await until(() => p.server.supervisor.peek('room', adhoc) === undefined, 'ad-hoc room removed');
   });
 });
+
+describe('chat room roster (RFC 4575) end to end with SIPp', { skip, concurrency: false }, () => {
+  const dir = tempDir('parley-roster-');
+  const clock = new SimulatedClock(Date.now());
+  const TEAM = 'sip:team@conference.parley.example';
+  let p: Parley;
+  let endpoint: MsrpEndpoint;
+
+  before(async () => {
+    p = await startParley(testConfig(dir.path), clock);
+    endpoint = await msrpClientEndpoint();
+    assert.equal(await p.server.supervisor.dispatch('room', TEAM, conferenceEvents.provisioned(openPolicy), { create: true }), 'ok');
+  });
+  after(async () => {
+    await endpoint?.close();
+    await p?.server.stop();
+    dir.remove();
+  });
+
+  it('another event package gets 489; a room that does not exist gets 404', async () => {
+    const bad = await sipp({ scenario: scenario('room-subscribe-489.xml'), port: p.sipPort, keys: { user: 'watcher', room: 'team', event: 'presence' } }).done;
+    assert.equal(bad.code, 0, describeRun(bad));
+    const none = await sipp({ scenario: scenario('room-subscribe-404.xml'), port: p.sipPort, keys: { user: 'watcher', room: 'nowhere', event: 'conference' } }).done;
+    assert.equal(none.code, 0, describeRun(none));
+    assert.equal(p.server.supervisor.peek('room', 'sip:nowhere@conference.parley.example'), undefined);
+  });
+
+  it('full NOTIFY, then one partial NOTIFY per change with version + 1; refresh; unsubscribe', async () => {
+    const watch = sipp({ scenario: scenario('room-subscribe.xml'), port: p.sipPort, keys: { user: 'watcher', room: 'team', event: 'conference' } });
+    await until(() => Object.keys(roomContext(p, TEAM)?.subscribers ?? {}).length === 1, 'subscribed');
+    const alice = await join(p, endpoint, 'alice', TEAM); // version 2: alice added
+    assert.equal((await alice.client.session.sendNickname('Ali')).status, 200); // version 3: renamed
+    await hangUp(p, 'alice', TEAM); // version 4: alice deleted
+    assert.equal((await alice.call.done).code, 0);
+    const r = await watch.done; // then refresh (5, full) and unsubscribe (6, terminated)
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.messages, /<display-text>Ali<\/display-text>/);
+    assert.match(r.messages, /<user entity="sip:alice@example.com" state="deleted"/);
+    await until(() => Object.keys(roomContext(p, TEAM)?.subscribers ?? {}).length === 0, 'unsubscribed');
+  });
+});
