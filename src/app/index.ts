@@ -44,6 +44,7 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     dispatcher: () => ctx.supervisor,
     mailboxPending: mailbox.executor.pending,
     trustAsserted: config.trustedPeers.length > 0,
+    account: config.messageAccount,
     config: {
       graceMs: config.offlineGraceTime * 1000,
       greeting: config.offlineGreeting,
@@ -53,6 +54,8 @@ export function defaultApplications(ctx: ServerContext): Application[] {
       deliveryRetryMs: config.mailboxCheckTime * 1000,
     },
   });
+  // Message-waiting NOTIFYs follow the mailbox's changes.
+  mailbox.executor.onChanged = (aor) => offline.messageWaiting.changed(aor);
   // Rooms are users of the conference domains (or requests with X-Parley-App: conference).
   const room = createRoomApplication({
     store: ctx.store,

@@ -19,8 +19,12 @@ import type { ActorKind } from '../../actors/kind.js';
 import type { ActorRef, Effect } from '../../actors/effects.js';
 import { OFFLINE_SESSION_KIND, offlineSessionKey, offlineSessionKind } from '../../actors/offlineSessionKind.js';
 import { SESSION_DELIVERY_KIND, sessionDeliveryKey, sessionDeliveryKind } from '../../actors/sessionDeliveryKind.js';
+import { messageWaitingKind } from '../../actors/messageWaitingKind.js';
+import { MESSAGE_WAITING_EFFECT_TYPES } from '../../machines/messageWaiting.js';
+import { MessageWaiting } from './messageWaiting.js';
+import { answerOffer } from './answer.js';
+import { FetchSessions } from './fetch.js';
 import type { MailboxStore } from '../../actors/mailboxStore.js';
-import { buildMsrpAnswer } from '../../formats/sdp.js';
 import { CPIM_CONTENT_TYPE, parseCpim } from '../../formats/cpim.js';
 import { readImdn } from '../../formats/imdn.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
@@ -30,6 +34,7 @@ import type { RegistrationEvent } from '../../transport/sip/registrar.js';
 import type { RegisteredContact } from '../../transport/sip/registrationStore.js';
 import { createUasDialog } from '../../transport/sip/dialog.js';
 import { getHeader } from '../../transport/sip/headers.js';
+import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import { OFFLINE_SESSION_EFFECT_TYPES, offlineSessionEvents as ev, type OfflineSessionInput } from '../../machines/offlineSessionEffects.js';
 import type { IncomingMessage } from '../../machines/mailboxEffects.js';
 import { SESSION_DELIVERY_EFFECT_TYPES, sessionDeliveryEvents } from '../../machines/sessionDelivery.js';
@@ -37,7 +42,7 @@ import { DeliveryRunner, sessionMessages } from './deliveryRunner.js';
 import { dedupKeysOf } from '../mailbox/request.js';
 import type { StoreResponder } from '../mailbox/executor.js';
 import { OfflineExecutor, type OfflineDispatcher } from './executor.js';
-import { calleeOf, parseOfflineInvite, type OfflineInvite } from './invite.js';
+import { calleeOf, parseOfflineInvite, servedAor, type OfflineInvite } from './invite.js';
 
 export interface OfflineConfig {
   /** Grace window from the answer to our BYE (ms). Default 90 s. */
@@ -62,6 +67,10 @@ export interface OfflineConfig {
   readonly deliveryMaxAttempts: number;
   /** Delivery: most distinct callers started per registration. Default 100. */
   readonly deliveryMaxCallers: number;
+  /** Message-waiting: most subscriptions per user. Default 10. */
+  readonly maxSubscriptions: number;
+  /** Message-waiting: changes within this window share one NOTIFY (ms). Default 1 s. */
+  readonly notifyIntervalMs: number;
 }
 
 export const defaultOfflineConfig: OfflineConfig = Object.freeze({
@@ -76,6 +85,8 @@ export const defaultOfflineConfig: OfflineConfig = Object.freeze({
   deliveryStallMs: 120_000,
   deliveryMaxAttempts: 10,
   deliveryMaxCallers: 100,
+  maxSubscriptions: 10,
+  notifyIntervalMs: 1000,
 });
 
 export interface OfflineAppOptions {
@@ -97,6 +108,8 @@ export interface OfflineAppOptions {
   readonly mailboxPending: Map<string, StoreResponder>;
   /** True when requests come only from trusted proxies: P-Asserted-Identity is then believed. */
   readonly trustAsserted: boolean;
+  /** Message-Account of message-waiting and the fetch address; default `sip:offline@<first domain>`. */
+  readonly account?: string;
   readonly config?: Partial<OfflineConfig>;
 }
 
@@ -106,6 +119,10 @@ export interface OfflineApplication {
   readonly effectTypes: readonly string[];
   readonly executor: OfflineExecutor;
   readonly runner: DeliveryRunner;
+  readonly messageWaiting: MessageWaiting;
+  readonly fetches: FetchSessions;
+  /** The Message-Account (fetch address). */
+  readonly account: string;
   /** Starts one delivery per caller with session-written messages for `aor` (on registration). */
   deliverTo(aor: string): Promise<number>;
   accepts(request: IncomingRequest): boolean;
@@ -121,6 +138,37 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
   const marker = cfg.markerHeader.toLowerCase();
   const executor = new OfflineExecutor({ sip: o.sip, clock: o.clock, logger: log, dispatcher: o.dispatcher, mailboxPending: o.mailboxPending });
   const runner = new DeliveryRunner({ sip: o.sip, msrp: o.msrp, clock: o.clock, logger: log, contacts: o.contacts, mailboxStore: o.mailboxStore, dispatcher: o.dispatcher });
+  const account = o.account !== undefined && o.account !== '' ? o.account : `sip:offline@${domains[0] ?? 'localhost'}`;
+  const messageWaiting = new MessageWaiting({
+    sip: o.sip,
+    clock: o.clock,
+    logger: log.child({ part: 'mwi' }),
+    domains,
+    dispatcher: o.dispatcher,
+    mailboxStore: o.mailboxStore,
+    account,
+    trustAsserted: o.trustAsserted,
+    maxSubscriptions: cfg.maxSubscriptions,
+    minIntervalMs: cfg.notifyIntervalMs,
+  });
+  const fetches = new FetchSessions({
+    sip: o.sip,
+    msrp: o.msrp,
+    clock: o.clock,
+    logger: log.child({ part: 'fetch' }),
+    domains,
+    dispatcher: o.dispatcher,
+    mailboxStore: o.mailboxStore,
+    trustAsserted: o.trustAsserted,
+    maxBodyBytes: cfg.maxBodyBytes,
+  });
+  const accountAor = servedAor(account, domains) ?? account.toLowerCase();
+  /** An INVITE to the Message-Account address (Request-URI, or To when a proxy rewrote it). */
+  const isFetch = (req: IncomingRequest) => {
+    const to = getHeader(req.request, 'to');
+    const toUri = to === undefined ? undefined : parseNameAddr(to)?.uri;
+    return [req.request.uri, toUri].some((u) => u !== undefined && (servedAor(u, domains) ?? u.toLowerCase()) === accountAor);
+  };
   let stopped = false;
 
   /** One DELIVER per distinct caller with messages waiting (the actor runs one session at a time). */
@@ -208,22 +256,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     const invite = parseOfflineInvite(req.request, domains, o.trustAsserted);
     const dialog = createUasDialog(req.request, req.localTag);
     const key = offlineSessionKey(invite.callId, req.localTag);
-    const session = o.msrp.createSession({ setup: invite.offer.setup === 'passive' ? 'active' : 'passive', acceptTypes: ['*'] });
-    const bad = session.setRemote({ path: invite.offer.path });
-    if (bad) {
-      session.close('bad-path');
-      return req.respond(400, `Bad Request - ${bad.message}`);
-    }
-    const local = session.localPath[0];
-    const sdp = buildMsrpAnswer(invite.offer, {
-      address: local.host.replace(/^\[|\]$/g, ''),
-      port: local.port ?? 2855,
-      path: session.localUri,
-      acceptTypes: invite.types.acceptTypes,
-      acceptWrappedTypes: invite.types.acceptWrappedTypes,
-      maxSize: cfg.maxBodyBytes,
-      setup: session.setup,
-    });
+    const { session, sdp } = answerOffer(o.msrp, invite.offer, invite.types, cfg.maxBodyBytes);
     executor.live.set(key, { msrp: session, sdp, acceptTypes: invite.types.acceptTypes, callee: invite.callee, caller: invite.caller });
     watch(key, session, invite);
     const input: OfflineSessionInput = {
@@ -280,15 +313,20 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
 
   return {
     name: 'offline',
-    kinds: [offlineSessionKind(), sessionDeliveryKind()],
-    effectTypes: [...OFFLINE_SESSION_EFFECT_TYPES, ...SESSION_DELIVERY_EFFECT_TYPES],
+    kinds: [offlineSessionKind(), sessionDeliveryKind(), messageWaitingKind(() => o.sip.contactUri())],
+    effectTypes: [...OFFLINE_SESSION_EFFECT_TYPES, ...SESSION_DELIVERY_EFFECT_TYPES, ...MESSAGE_WAITING_EFFECT_TYPES],
     executor,
     runner,
+    messageWaiting,
+    fetches,
+    account,
     deliverTo,
     accepts(req) {
+      if (messageWaiting.accepts(req)) return true;
       const id = req.dialogId;
-      if (id !== undefined) return known(offlineSessionKey(id.callId, id.localTag));
+      if (id !== undefined) return fetches.live.has(FetchSessions.keyOf(id.callId, id.localTag)) || known(offlineSessionKey(id.callId, id.localTag));
       if (req.request.method !== 'INVITE') return false;
+      if (isFetch(req)) return true;
       const callee = calleeOf(req.request, domains);
       if (callee === undefined) return false;
       if (marker !== '' && getHeader(req.request, marker) !== undefined) return true;
@@ -296,18 +334,30 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     },
     handle(req) {
       const id = req.dialogId;
-      const work = id !== undefined ? inDialog(req, offlineSessionKey(id.callId, id.localTag)) : stopped ? Promise.resolve(req.respond(503, 'Service Unavailable - stopping')) : onInvite(req);
+      const fetchKey = id === undefined ? undefined : FetchSessions.keyOf(id.callId, id.localTag);
+      let work: Promise<void>;
+      if (req.request.method === 'SUBSCRIBE') work = messageWaiting.handle(req);
+      else if (fetchKey !== undefined && fetches.live.has(fetchKey)) work = fetches.inDialog(req, fetchKey);
+      else if (id !== undefined) work = inDialog(req, offlineSessionKey(id.callId, id.localTag));
+      else if (stopped) work = Promise.resolve(req.respond(503, 'Service Unavailable - stopping'));
+      else if (isFetch(req)) work = Promise.resolve().then(() => fetches.invite(req));
+      else work = onInvite(req);
       work.catch((err: unknown) => {
         if (err instanceof ProtocolError) return req.respond(err.status, err.message);
         log.error({ err, method: req.request.method }, 'offline: request handling failed');
         req.respond(500);
       });
     },
-    execute: (effect, actor) => (effect.type.startsWith('delivery.') ? runner.execute(effect, actor) : executor.execute(effect, actor)),
+    execute: (effect, actor) => {
+      if (effect.type.startsWith('delivery.')) runner.execute(effect, actor);
+      else if (effect.type.startsWith('mwi.')) messageWaiting.execute(effect, actor);
+      else executor.execute(effect, actor);
+    },
     async stop() {
       stopped = true;
       unsubscribe?.();
       runner.stop();
+      fetches.stop();
     },
   };
 }

@@ -1,0 +1,124 @@
+/**
+ * Text message-waiting and fetch end to end (SIPp over UDP, MSRP client, SimulatedClock):
+ * bob's message-summary subscription (Sylk-App: textmail) sees 0/0, then 3/0 once alice wrote
+ * 3 messages into an offline session, then 0/3 after bob fetched them from the Message-Account
+ * address (CPIM From = alice, DateTime = stored time); carol's fetch (even with a
+ * P-Asserted-Identity of bob's, not believed from an untrusted peer) reads only her own empty
+ * mailbox; a caller who is not a local user gets 403.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SimulatedClock } from '../../../src/clock.js';
+import { MESSAGE_WAITING_KIND } from '../../../src/actors/messageWaitingKind.js';
+import { parseCpim } from '../../../src/formats/cpim.js';
+import { parseMessageSummary } from '../../../src/formats/messageSummary.js';
+import { describeRun, runSipp, SIPP } from '../../helpers/sipp.js';
+import { tempDir } from '../../helpers/runtime.js';
+import { cpimText, MsrpClient, startParley, testConfig, until, type Parley } from './fixture.js';
+
+const skip = existsSync(SIPP) ? false : 'sipp is not installed';
+const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
+const BOB = 'sip:bob@parley.example';
+const ALICE = 'sip:alice@example.com';
+
+/** Text-Message counts of the NOTIFYs SIPp received, in order. */
+function notifiedCounts(trace: string): Array<{ waiting: boolean; account?: string; text: string }> {
+  const out: Array<{ waiting: boolean; account?: string; text: string }> = [];
+  for (const block of trace.split(/----------------------------------------------- /)) {
+    if (!/message received/.test(block) || !/^NOTIFY /m.test(block)) continue;
+    const msg = block.slice(block.search(/^NOTIFY /m));
+    const body = msg.slice(msg.search(/\r?\n\r?\n/)).trim();
+    const s = parseMessageSummary(body);
+    assert.ok(!(s instanceof Error), body);
+    const t = s.counts['text-message'];
+    out.push({ waiting: s.waiting, ...(s.account !== undefined ? { account: s.account } : {}), text: `${t?.newCount}/${t?.oldCount}` });
+  }
+  return out;
+}
+
+async function aliceWrites(parley: Parley, clock: SimulatedClock, client: MsrpClient, n: number): Promise<number> {
+  const { session } = client.session('active');
+  const sipp = runSipp({ scenario: scenario('offline-caller.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', session.localUri] });
+  await until(() => parley.offline.executor.live.size === 1, 'the answered session');
+  const [live] = [...parley.offline.executor.live.values()];
+  session.setRemote({ path: [live.msrp.localUri] });
+  assert.equal((await session.connect()).status, 200);
+  const at = clock.now();
+  for (let i = 1; i <= n; i++) assert.equal((await session.send(cpimText(ALICE, BOB, `message ${i}`, `imdn-${i}`), 'message/cpim')).status, 200);
+  clock.advance(90_000);
+  const run = await sipp;
+  assert.equal(run.code, 0, describeRun(run));
+  return at;
+}
+
+/** A fetch as `user` (optionally claiming `pai`): returns what the MSRP client received. */
+async function fetchAs(parley: Parley, client: MsrpClient, user: string, pai = user) {
+  const me = client.session('active');
+  const sipp = runSipp({ scenario: scenario('fetch.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', me.session.localUri, '-key', 'user', user, '-key', 'pai', pai] });
+  await until(() => parley.offline.fetches.live.size === 1, 'the answered fetch');
+  const [f] = [...parley.offline.fetches.live.values()];
+  me.session.setRemote({ path: [f.msrp.localUri] });
+  assert.equal((await me.session.connect()).status, 200);
+  const run = await sipp;
+  assert.equal(run.code, 0, describeRun(run));
+  return me.received;
+}
+
+describe('text message-waiting and fetch with SIPp', { skip, concurrency: false }, () => {
+  it('a subscription sees 0/0, 3/0 after an offline session, 0/3 after a fetch; others cannot read the mailbox', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const parley = await startParley(testConfig(dir.path), clock);
+    const client = await new MsrpClient().start();
+    try {
+      const subscriber = runSipp({ scenario: scenario('mwi-subscriber.xml'), port: parley.sipPort, transport: 'u1' });
+      await until(() => parley.server.supervisor.peek(MESSAGE_WAITING_KIND, BOB) !== undefined, 'the subscription');
+      const storedAt = await aliceWrites(parley, clock, client, 3); // its 90 s also pass the NOTIFY pacing
+
+      // Not a local user: 403. carol, even claiming bob's identity from an untrusted peer: her own, empty mailbox.
+      const refused = await runSipp({ scenario: scenario('fetch-refused.xml'), port: parley.sipPort, transport: 'u1' });
+      assert.equal(refused.code, 0, describeRun(refused));
+      const carol = await fetchAs(parley, client, 'carol', 'bob');
+      assert.equal(carol.length, 0, "carol read nothing of bob's");
+      assert.deepEqual(parley.mailbox.mailboxStore.summary(BOB), { newCount: 3, oldCount: 0 });
+
+      const got = await fetchAs(parley, client, 'bob');
+      assert.equal(got.length, 3);
+      for (const [i, m] of got.entries()) {
+        const cpim = parseCpim(m.body);
+        assert.ok(!(cpim instanceof Error));
+        assert.equal(cpim.from?.uri, ALICE);
+        assert.equal(cpim.body.toString(), `message ${i + 1}`);
+        assert.equal(cpim.dateTime, new Date(storedAt).toISOString());
+      }
+      await until(() => parley.mailbox.mailboxStore.summary(BOB).oldCount === 3, 'the fetched messages read');
+      clock.advance(1000); // NOTIFY pacing
+      const run = await subscriber;
+      assert.equal(run.code, 0, describeRun(run));
+      const seen = notifiedCounts(run.messages);
+      assert.deepEqual(
+        seen.map((s) => [s.waiting, s.text]),
+        [
+          [false, '0/0'],
+          [true, '3/0'],
+          [false, '0/3'],
+          [false, '0/3'],
+        ],
+        'initial, after the session, after the fetch, final (unsubscribe)',
+      );
+      assert.equal(seen[0].account, 'sip:offline@parley.example');
+      assert.match(run.messages, /Subscription-State: terminated;reason=timeout/);
+
+      // Fetched means delivered: bob's next fetch gets nothing, the messages stay as old.
+      const again = await fetchAs(parley, client, 'bob');
+      assert.equal(again.length, 0);
+      assert.deepEqual(parley.mailbox.mailboxStore.summary(BOB), { newCount: 0, oldCount: 3 });
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+});
