@@ -36,8 +36,18 @@ const PUMP_BUDGET = 64 * 1024;
 
 /** A fresh transaction id: 64 random bits, base64url (ident characters only). */
 export function newTxId(): string {
-  return randomBytes(8).toString('hex');
+  // Random bytes drawn 512 ids at a time: one randomBytes call per transaction was a tenth of
+  // a relaying room's CPU (bench/room.ts, 100 participants); the ids stay 64 random bits.
+  if (txPoolAt + 8 > txPool.length) {
+    txPool = randomBytes(4096);
+    txPoolAt = 0;
+  }
+  const id = txPool.toString('hex', txPoolAt, txPoolAt + 8);
+  txPoolAt += 8;
+  return id;
 }
+let txPool = Buffer.alloc(0);
+let txPoolAt = 0;
 
 /**
  * One MSRP TCP/TLS connection: frames the byte stream with MsrpParser, matches responses
