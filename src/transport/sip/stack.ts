@@ -8,7 +8,7 @@
  * application answers 481 itself.
  */
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../../clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { ProtocolError } from '../../errors.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse, Via } from './message.js';
 import type { AckTimeout, IncomingRequest, OutgoingRequest, SendRequestOptions, SipEndpoint, SipTransport, SipTransportProtocol } from './transport.js';
@@ -24,7 +24,7 @@ import { isTrusted, parseTrustList, type TrustList } from './trust.js';
 import { checkRequest, defaultMethodPolicy, optionsHeaders, type MethodPolicy } from './methods.js';
 import { requestDestination, responseDestination, stampVia } from './destination.js';
 import { ServerRequest, toTagOf } from './serverRequest.js';
-import { defaultSipTimers, timeout64, validateTimers, type SipTimerConfig } from './transaction/timers.js';
+import { defaultSipTimers, timeout64, timerJ, validateTimers, type SipTimerConfig } from './transaction/timers.js';
 import type { TransactionEnv } from './transaction/env.js';
 import { clientKey, legacyServerKey, serverKey, TransactionTable } from './transaction/table.js';
 import { newBranch, newCallId, newTag } from './transaction/branch.js';
@@ -60,16 +60,55 @@ export interface SipStackOptions {
   readonly dialogExists?: (id: DialogId) => boolean;
   /** Optional: handles REGISTER (the embedded registrar). */
   readonly registrar?: { handle(request: IncomingRequest): void };
-  /** Most live transactions (server + client); beyond it new requests get 503. Default 300,000. */
+  /**
+   * Most live server transactions, and separately most live client transactions. A new
+   * request that finds the server table full is answered 503 with Retry-After (statelessly);
+   * live transactions are never evicted to make room. Default `DEFAULT_MAX_TRANSACTIONS`
+   * (500,000), sized for sustained load: see there.
+   */
   readonly maxTransactions?: number;
 }
+
+/**
+ * Default `maxTransactions`: 500,000.
+ *
+ * Over UDP a non-INVITE server transaction stays in Completed for timer J = 64*T1 = 32 s after
+ * its final response (RFC 3261 17.2.2) to absorb retransmissions, so at a sustained R new
+ * requests/s the table holds about 32*R entries: 320,000 at 10,000/s, which is why the former
+ * default of 300,000 started answering 503 after half a minute at 10k/s. The sustained rate is
+ * bounded by the CPU (one core answers about 10-12k MESSAGE/s, bench/sip-message.ts), so
+ * sustained load alone holds at most about 32 * 12k = 384k entries; 500,000 leaves 30% above
+ * that (bursts, INVITE transactions) and bounds memory: a Completed entry is kept as the
+ * serialized response and its destination, about 0.8 KiB of heap (measured by the benchmark
+ * with --expose-gc), so a full table is about 400 MiB. Over TCP/TLS timer J is zero and the
+ * table holds only requests not yet answered.
+ *
+ * When the table is full a new request is answered 503 with Retry-After: 5, statelessly, and
+ * counted (`stats.rejectedFull`, one warning per 5 s); live transactions are never evicted.
+ */
+export const DEFAULT_MAX_TRANSACTIONS = 500_000;
 
 type ServerTx = ServerInviteTransaction | ServerNonInviteTransaction;
 type ClientTx = ClientInviteTransaction | ClientNonInviteTransaction;
 interface ServerEntry {
   tx: ServerTx;
   incoming: ServerRequest | undefined;
+  /** The last response sent over UDP and where it went (kept when the transaction completes). */
+  sent: { data: Buffer; host: string; port: number } | undefined;
 }
+/**
+ * A non-INVITE server transaction in Completed over UDP (17.2.2), reduced to what it still
+ * does: answer a retransmitted request with the same final response until timer J. Expired by
+ * a FIFO queue (timer J is the same for every entry), not by a timer each.
+ */
+interface CompletedSlot {
+  readonly key: string;
+  readonly completed: Buffer;
+  readonly host: string;
+  readonly port: number;
+  readonly due: number;
+}
+type ServerSlot = ServerEntry | CompletedSlot;
 
 const MAX_SIDE_TABLE = 100_000;
 
@@ -93,7 +132,12 @@ export class SipStack implements SipTransport {
   private udp: UdpTransport | undefined;
   private tcp: StreamTransport | undefined;
   private tls: StreamTransport | undefined;
-  private readonly server: TransactionTable<ServerEntry>;
+  private readonly server: TransactionTable<ServerSlot>;
+  private readonly completedQueue: (CompletedSlot | undefined)[] = [];
+  private completedHead = 0;
+  private completedTimer: TimerHandle | undefined;
+  private rejectedFull = 0;
+  private fullLog = { at: 0, count: 0 };
   private readonly client: TransactionTable<ClientTx>;
   private readonly ackWaits = new Map<string, { wait: AckWait }>();
   private readonly sentAcks = new Map<string, { ack: SipRequest; dest: SipEndpoint }>();
@@ -113,7 +157,8 @@ export class SipStack implements SipTransport {
     this.trust = parseTrustList(options.trustedPeers ?? []);
     this.policy = { ...defaultMethodPolicy, ...options.methods };
     this.advertised = options.advertisedHost ?? options.host;
-    const max = options.maxTransactions ?? 300_000;
+    const max = options.maxTransactions ?? DEFAULT_MAX_TRANSACTIONS;
+    if (!(max >= 1)) throw new Error('sip: maxTransactions must be >= 1');
     this.server = new TransactionTable(max);
     this.client = new TransactionTable(max);
   }
@@ -169,7 +214,9 @@ export class SipStack implements SipTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const e of this.server.values()) e.tx.terminate();
+    if (this.completedTimer) this.clock.clearTimeout(this.completedTimer);
+    this.completedQueue.length = 0;
+    for (const e of this.server.values()) if ('tx' in e) e.tx.terminate();
     for (const tx of this.client.values()) tx.terminate();
     for (const w of this.ackWaits.values()) w.wait.stop();
     this.server.clear();
@@ -197,9 +244,24 @@ export class SipStack implements SipTransport {
     return `sip:${host}:${this.ports.udp ?? this.ports.tcp ?? 5060}`;
   }
 
-  /** Live transaction counts (for tests and metrics). */
-  get stats(): { server: number; client: number; ackWaits: number; tcpConnections: number; tlsConnections: number } {
+  /**
+   * Live transaction counts and overload counters (for tests and metrics): `server` counts
+   * Completed entries too; `rejectedFull` counts the 503s answered because the server table was
+   * full; `udpDrops` the datagrams the kernel dropped on the UDP socket because its receive
+   * buffer was full (Linux; undefined elsewhere or before the first check, every 5 s).
+   */
+  get stats(): {
+    server: number;
+    client: number;
+    ackWaits: number;
+    tcpConnections: number;
+    tlsConnections: number;
+    rejectedFull: number;
+    udpDrops: number | undefined;
+  } {
     return {
+      rejectedFull: this.rejectedFull,
+      udpDrops: this.udp?.kernelDrops,
       server: this.server.size,
       client: this.client.size,
       ackWaits: this.ackWaits.size,
@@ -314,17 +376,21 @@ export class SipStack implements SipTransport {
     }
     const existing = this.server.get(key);
     if (existing) {
-      existing.tx.receiveRequest(); // retransmission (17.2.1, 17.2.2)
+      // A retransmission (17.2.1, 17.2.2): absorbed, the last response sent again.
+      if ('tx' in existing) existing.tx.receiveRequest();
+      else this.udp?.send(existing.completed, existing.host, existing.port);
       return;
     }
     const reliable = conn !== undefined;
+    const entry: ServerEntry = { tx: undefined as unknown as ServerTx, incoming: undefined, sent: undefined };
     const env: TransactionEnv = {
       clock: this.clock,
       timers: this.timers,
       reliable,
-      send: (m) => this.sendResponse(m as SipResponse, source, conn),
+      send: (m) => {
+        entry.sent = this.sendResponse(m as SipResponse, source, conn);
+      },
     };
-    const entry: ServerEntry = { tx: undefined as unknown as ServerTx, incoming: undefined };
     const onTerminated = () => this.server.delete(key, entry);
     entry.tx =
       req.method === 'INVITE'
@@ -334,7 +400,14 @@ export class SipStack implements SipTransport {
           })
         : new ServerNonInviteTransaction(env, req, { onTerminated });
     if (!this.server.add(key, entry)) {
-      this.log.warn({ size: this.server.size }, 'sip: transaction table full, answering 503');
+      // Full: refuse the newcomer, never evict a live transaction. One log line per 5 s.
+      this.rejectedFull++;
+      this.fullLog.count++;
+      const now = this.clock.now();
+      if (now - this.fullLog.at >= 5000) {
+        this.log.warn({ size: this.server.size, refused: this.fullLog.count, refusedTotal: this.rejectedFull }, 'sip: transaction table full, answering 503');
+        this.fullLog = { at: now, count: 0 };
+      }
       this.statelessReply(req, 503, 'Service Unavailable', source, conn, [{ name: 'retry-after', value: '5' }]);
       return;
     }
@@ -344,6 +417,7 @@ export class SipStack implements SipTransport {
     incoming.onFinal = (res) => {
       entry.incoming = undefined; // keep only what retransmissions need
       if (req.method === 'INVITE' && res.status >= 200 && res.status < 300) this.startAckWait(req, res, incoming, entry.tx);
+      else if (entry.tx instanceof ServerNonInviteTransaction) this.completeNonInvite(key, entry, reliable);
     };
     // 17.2.1: answer 100 at once rather than arming a 200 ms timer: cheaper and always in time.
     if (req.method === 'INVITE') incoming.respond(100);
@@ -372,6 +446,53 @@ export class SipStack implements SipTransport {
     this.deliver(incoming, this.requestHandler);
   }
 
+  /**
+   * A non-INVITE server transaction sent its final response. Over TCP/TLS timer J is zero: it
+   * ends now. Over UDP it is replaced by a `CompletedSlot` (the response bytes and destination)
+   * until timer J, so the 32 s of Completed at high rates cost a buffer, not a transaction.
+   */
+  private completeNonInvite(key: string, entry: ServerEntry, reliable: boolean): void {
+    const sent = entry.sent;
+    if (reliable || !sent || this.closed) {
+      entry.tx.terminate();
+      return;
+    }
+    const slot: CompletedSlot = { key, completed: sent.data, host: sent.host, port: sent.port, due: this.clock.now() + timerJ(this.timers, false) };
+    this.server.replace(key, slot);
+    entry.tx.terminate(); // its own timer J is cleared; the table entry is now `slot`
+    this.completedQueue.push(slot);
+    this.armCompletedExpiry();
+  }
+
+  private armCompletedExpiry(): void {
+    if (this.completedTimer || this.closed) return;
+    const head = this.completedQueue[this.completedHead];
+    if (!head) return;
+    // Expire in batches: up to 100 ms after the due time (timer J is a minimum).
+    const slack = Math.min(100, timerJ(this.timers, false) / 10);
+    this.completedTimer = this.clock.setTimeout(() => this.expireCompleted(), Math.max(0, head.due - this.clock.now()) + slack);
+  }
+
+  private expireCompleted(): void {
+    this.completedTimer = undefined;
+    const q = this.completedQueue;
+    const now = this.clock.now();
+    while (this.completedHead < q.length) {
+      const slot = q[this.completedHead];
+      if (slot && slot.due > now) break;
+      q[this.completedHead++] = undefined;
+      if (slot) this.server.delete(slot.key, slot);
+    }
+    if (this.completedHead === q.length) {
+      q.length = 0;
+      this.completedHead = 0;
+    } else if (this.completedHead > 4096 && this.completedHead * 2 > q.length) {
+      q.splice(0, this.completedHead);
+      this.completedHead = 0;
+    }
+    this.armCompletedExpiry();
+  }
+
   private deliver(incoming: ServerRequest, handler: ((r: IncomingRequest) => void) | undefined): void {
     if (!handler) {
       incoming.respond(500, 'Server Internal Error - no application');
@@ -387,7 +508,7 @@ export class SipStack implements SipTransport {
 
   private onAck(req: SipRequest, key: string, source: SipEndpoint, conn: SipConnection | undefined): void {
     const entry = this.server.get(key);
-    if (entry && entry.tx instanceof ServerInviteTransaction && entry.tx.state !== 'accepted') {
+    if (entry && 'tx' in entry && entry.tx instanceof ServerInviteTransaction && entry.tx.state !== 'accepted') {
       entry.tx.receiveAck(); // ACK for a non-2xx: part of the INVITE transaction (17.2.1)
       return;
     }
@@ -433,7 +554,7 @@ export class SipStack implements SipTransport {
   private onCancelRequest(req: SipRequest, via: Via, incoming: ServerRequest): void {
     const key = serverKey(via, 'INVITE');
     const invite = key ? this.server.get(key) : undefined;
-    if (!invite || !(invite.tx instanceof ServerInviteTransaction)) {
+    if (!invite || !('tx' in invite) || !(invite.tx instanceof ServerInviteTransaction)) {
       incoming.respond(481);
       return;
     }
@@ -452,25 +573,29 @@ export class SipStack implements SipTransport {
 
   // ---- responses out ------------------------------------------------------------------
 
-  /** RFC 3261 18.2.2: back on the connection when open, else per the (stamped) top Via. */
-  private sendResponse(res: SipResponse, source: SipEndpoint, conn: SipConnection | undefined): void {
+  /**
+   * RFC 3261 18.2.2: back on the connection when open, else per the (stamped) top Via.
+   * Returns the bytes and destination of a UDP send (what a Completed transaction keeps).
+   */
+  private sendResponse(res: SipResponse, source: SipEndpoint, conn: SipConnection | undefined): { data: Buffer; host: string; port: number } | undefined {
     const data = serializeMessage(res);
     if (conn && !conn.closed) {
       conn.write(data);
-      return;
+      return undefined;
     }
     const top = getHeader(res, 'via');
     const via = top ? parseVia(top) : undefined;
-    if (!via) return;
+    if (!via) return undefined;
     const dest = responseDestination(via);
     if (source.transport === 'udp') {
       this.udp?.send(data, dest.host, dest.port);
-      return;
+      return { data, host: dest.host, port: dest.port };
     }
     // The connection is gone: open a new one to received / sent-by port (18.2.2).
     const stream = source.transport === 'tls' ? this.tls : this.tcp;
     const port = via.port ?? (source.transport === 'tls' ? 5061 : 5060);
     stream?.connect(dest.host, port, (err) => this.log.info({ err, to: `${dest.host}:${port}` }, 'sip: could not reconnect to send a response')).write(data);
+    return undefined;
   }
 
   // ---- responses in -------------------------------------------------------------------

@@ -56,6 +56,13 @@ export class TransactionTable<T> {
     return true;
   }
 
+  /** Replaces the value of a present `key` (a transaction changing form); false if absent. */
+  replace(key: string, value: T): boolean {
+    if (!this.map.has(key)) return false;
+    this.map.set(key, value);
+    return true;
+  }
+
   /** Removes `key` only if it still maps to `value` (a new transaction may reuse a key). */
   delete(key: string, value?: T): void {
     if (value === undefined || this.map.get(key) === value) this.map.delete(key);
