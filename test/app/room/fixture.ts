@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { SimulatedClock, systemClock } from '../../../src/clock.js';
 import { defaults, type Config } from '../../../src/config.js';
-import { startServer, type Application, type Server } from '../../../src/server.js';
+import { startServer, type Application, type Server, type ServerContext } from '../../../src/server.js';
 import { defaultApplications } from '../../../src/app/index.js';
 import type { RoomApplication } from '../../../src/app/room/application.js';
 import type { ConferenceContext, Participant } from '../../../src/machines/conference.js';
@@ -44,9 +44,9 @@ export interface Parley {
   readonly sipPort: number;
 }
 
-export async function startParley(config: Config, clock: SimulatedClock): Promise<Parley> {
+export async function startParley(config: Config, clock: SimulatedClock, applications: (ctx: ServerContext) => Application[] = defaultApplications): Promise<Parley> {
   let apps: Application[] = [];
-  const server = await startServer(config, { clock, logger, applications: (ctx) => (apps = defaultApplications(ctx)) });
+  const server = await startServer(config, { clock, logger, applications: (ctx) => (apps = applications(ctx)) });
   const room = apps.find((a) => a.name === 'room') as unknown as RoomApplication;
   return { server, room, sipPort: server.addresses.sip.udp as number };
 }
@@ -128,11 +128,13 @@ export class ChatClient {
   constructor(
     readonly endpoint: MsrpEndpoint,
     readonly user: string,
+    /** False: never answer what the room relays (a participant too slow to keep up). */
+    answer = true,
   ) {
     this.session = endpoint.createSession({ setup: 'active' });
     this.session.on('message', (m) => {
       const c = parseCpim(m.body);
-      m.accept();
+      if (answer) m.accept();
       if (c instanceof ProtocolError) return;
       this.received.push({ cpim: c, text: c.body.toString('utf8'), from: c.from?.uri ?? '', nickname: c.from?.displayName });
     });

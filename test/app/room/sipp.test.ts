@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { SimulatedClock } from '../../../src/clock.js';
 import { conferenceEvents } from '../../../src/machines/conference.js';
+import { buildIsComposing, IS_COMPOSING_CONTENT_TYPE } from '../../../src/formats/isComposing.js';
 import { openPolicy } from '../../../src/machines/policy.js';
 import { buildInDialogRequest, type DialogState } from '../../../src/transport/sip/dialog.js';
 import type { MsrpEndpoint } from '../../../src/transport/msrp/endpoint.js';
@@ -126,6 +127,16 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     assert.equal(alice.client.chat(ROOM).at(-1)?.text, 'public again');
     assert.equal(bob.client.chat(ROOM).length, before.bob + 1);
     assert.equal(await bob.client.say('to nobody', { room: ROOM, to: uriOf('zed') }), 403);
+  });
+
+  it('is-composing is relayed like a message and never stored', async () => {
+    const stored = p.room.history.count(ROOM);
+    const before = carol.client.chat(ROOM).length;
+    const xml = buildIsComposing({ state: 'active', refresh: 60 });
+    assert.equal(await alice.client.say(xml, { room: ROOM, contentType: IS_COMPOSING_CONTENT_TYPE }), 200);
+    await until(() => carol.client.chat(ROOM).length === before + 1, 'composing relayed');
+    assert.equal(carol.client.chat(ROOM).at(-1)?.cpim.contentType, IS_COMPOSING_CONTENT_TYPE);
+    assert.equal(p.room.history.count(ROOM), stored);
   });
 
   it('kick: a participant gets 403; the owner removes carol (202, sipfrag NOTIFY, BYE to carol)', async () => {
