@@ -15,7 +15,7 @@
  */
 import { and, enqueueActions, not, setup } from 'xstate';
 import type { MailboxEffect } from './mailboxEffects.js';
-import { Draft, deleteMessages, endPass, markRead, goOffline, isIdleEmpty, passDone, startPass, startSweep, stalled, store, subscribe, takeBatch, takeResult, takeSwept, unsubscribe } from './mailboxSteps.js';
+import { Draft, deleteMessages, endPass, markRead, goOffline, isIdleEmpty, passDone, startPass, startSweep, stalled, store, storeMany, subscribe, takeBatch, takeResult, takeResults, takeSwept, unsubscribe } from './mailboxSteps.js';
 import { defaultMailboxConfig, type MailboxConfig, type MailboxContext, type MailboxEvent, type MailboxInput } from './mailboxTypes.js';
 
 type Step = (d: Draft, e: MailboxEvent) => void;
@@ -54,6 +54,7 @@ export function createMailboxMachine(config: Partial<MailboxConfig> = {}) {
     },
     actions: {
       store: run((d, e) => e.type === 'STORE_MESSAGE' && store(d, e)),
+      storeMany: run((d, e) => e.type === 'STORE_MESSAGES' && storeMany(d, e)),
       comeOnline: run((d) => d.set({ online: true })),
       goOffline: run((d) => goOffline(d)),
       startPass: run((d) => startPass(d)),
@@ -61,6 +62,7 @@ export function createMailboxMachine(config: Partial<MailboxConfig> = {}) {
       markRerun: run((d) => d.ctx.pass && d.set({ pass: { ...d.ctx.pass, rerun: true } })),
       takeBatch: run((d, e) => e.type === 'BATCH_LOADED' && takeBatch(d, e)),
       takeResult: run((d, e) => e.type === 'DELIVERY_RESULT' && takeResult(d, e)),
+      takeResults: run((d, e) => e.type === 'DELIVERY_RESULTS' && takeResults(d, e)),
       stalled: run((d) => stalled(d)),
       startSweep: run((d) => startSweep(d)),
       takeSwept: run((d, e) => e.type === 'SWEPT' && takeSwept(d, e)),
@@ -95,7 +97,9 @@ export function createMailboxMachine(config: Partial<MailboxConfig> = {}) {
     // Handled the same in every state (results of work started earlier, expiry, admin).
     on: {
       STORE_MESSAGE: { actions: 'store' },
+      STORE_MESSAGES: { actions: 'storeMany' },
       DELIVERY_RESULT: { actions: 'takeResult' },
+      DELIVERY_RESULTS: { actions: 'takeResults' },
       DELIVERY_STALLED: { actions: 'stalled' },
       SWEEP_DUE: { actions: 'startSweep' },
       SWEPT: { actions: 'takeSwept' },
@@ -111,6 +115,7 @@ export function createMailboxMachine(config: Partial<MailboxConfig> = {}) {
         // Never decide to stop before the creating event was handled.
         on: {
           STORE_MESSAGE: { target: 'route', actions: 'store' },
+          STORE_MESSAGES: { target: 'route', actions: 'storeMany' },
           SUBSCRIBED: { target: 'route', actions: 'subscribe' },
           USER_ONLINE: { target: 'route', actions: 'comeOnline' },
           '*': { target: 'route' },

@@ -58,14 +58,21 @@ export class Draft {
   arm(id: keyof typeof MAILBOX_TIMERS, due: number): void {
     const event =
       id === 'check' ? mailboxEvents.checkDue(due) : id === 'sweep' ? mailboxEvents.sweepDue(due) : id === 'reminder' ? mailboxEvents.reminderDue(due) : mailboxEvents.deliveryStalled(due);
+    this.dropTimer(MAILBOX_TIMERS[id]); // the last arming in a step wins
     this.timers.push({ id: MAILBOX_TIMERS[id], delay: Math.max(0, due - this.at), event });
     this.set({ [`${id}At`]: due } as Partial<MailboxContext>);
   }
 
   disarm(id: keyof typeof MAILBOX_TIMERS): void {
     if (this.ctx[`${id}At`] === null) return;
+    this.dropTimer(MAILBOX_TIMERS[id]); // armed earlier in this step: not armed after all
     this.cancels.push(MAILBOX_TIMERS[id]);
     this.set({ [`${id}At`]: null } as Partial<MailboxContext>);
+  }
+
+  private dropTimer(timerId: string): void {
+    const i = this.timers.findIndex((t) => t.id === timerId);
+    if (i >= 0) this.timers.splice(i, 1);
   }
 
   /** Set when message-waiting subscribers must hear about this step (a new subscriber). */
@@ -128,6 +135,23 @@ export function store(d: Draft, e: Extract<MailboxEvent, { type: 'STORE_MESSAGE'
   // Stored while we believe the user online (its delivery just failed): retry at check_time.
   if (d.ctx.online && d.ctx.checkAt === null) d.arm('check', e.at + d.cfg.checkTimeMs);
   armSweep(d);
+}
+
+/**
+ * STORE_MESSAGES: each item as a STORE_MESSAGE, in order (quota, sequence numbers and answers
+ * exactly as one event each); an item repeating a key of an earlier item of the batch is a
+ * re-send of it (202, stored once).
+ */
+export function storeMany(d: Draft, e: Extract<MailboxEvent, { type: 'STORE_MESSAGES' }>): void {
+  const seen = new Set<string>();
+  for (const item of e.items) {
+    if (item.dedupKeys.some((k) => seen.has(k))) {
+      if (item.requestRef !== undefined) d.emit(mailboxRespond(item.requestRef, 202, 'Accepted'));
+      continue;
+    }
+    for (const k of item.dedupKeys) seen.add(k);
+    store(d, { type: 'STORE_MESSAGE', at: e.at, online: item.online, message: item.message, dedupKeys: item.dedupKeys, ...(item.requestRef !== undefined ? { requestRef: item.requestRef } : {}) });
+  }
 }
 
 // ---- delivery passes ------------------------------------------------------------------
@@ -212,6 +236,11 @@ export function takeResult(d: Draft, e: Extract<MailboxEvent, { type: 'DELIVERY_
     else if (d.ctx.online && d.ctx.checkAt === null) d.arm('check', d.at + d.cfg.checkTimeMs);
   }
   pump(d);
+}
+
+/** DELIVERY_RESULTS: each answer as a DELIVERY_RESULT, in order. */
+export function takeResults(d: Draft, e: Extract<MailboxEvent, { type: 'DELIVERY_RESULTS' }>): void {
+  for (const r of e.results) takeResult(d, { type: 'DELIVERY_RESULT', at: e.at, seq: r.seq, status: r.status });
 }
 
 /** True when the pass has nothing left to read, send or await. */

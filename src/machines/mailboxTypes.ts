@@ -14,7 +14,10 @@ export interface MailboxConfig {
   readonly cleanPeriod: number;
   /** Lifetime of a stored message (msilo `expire_time`, 259200 s = 72 h). */
   readonly expireTimeMs: number;
-  /** Deliveries in flight at once per mailbox, so 10,000 stored do not flood a client. */
+  /**
+   * Deliveries in flight at once per mailbox, so 10,000 stored do not flood a client. 50: the
+   * window, not the client, bounds delivery over a round trip of a few ms (bench/msilo.ts).
+   */
   readonly maxInFlight: number;
   /** Seqs read per `mailbox.loadBatch`. */
   readonly batchSize: number;
@@ -34,8 +37,8 @@ export const defaultMailboxConfig: MailboxConfig = Object.freeze({
   checkTimeMs: 30_000,
   cleanPeriod: 5,
   expireTimeMs: 259_200_000,
-  maxInFlight: 10,
-  batchSize: 50,
+  maxInFlight: 50,
+  batchSize: 100,
   stallMs: 40_000,
   notifySender: false,
   maxSubscribers: 10,
@@ -107,13 +110,35 @@ export interface BatchEntry {
   readonly expiresAt: number;
 }
 
+/** One MESSAGE of a `STORE_MESSAGES` batch. */
+export interface StoreItem {
+  readonly requestRef?: string;
+  readonly online: boolean;
+  readonly message: IncomingMessage;
+  readonly dedupKeys: readonly string[];
+}
+
+/** One answer of a `DELIVERY_RESULTS` batch (`status` 0: the message was gone). */
+export interface DeliveryOutcome {
+  readonly seq: number;
+  readonly status: number;
+}
+
 export type MailboxEvent =
   | { type: 'STORE_MESSAGE'; at: number; requestRef?: string; online: boolean; message: IncomingMessage; dedupKeys: readonly string[] }
+  /**
+   * The MESSAGEs for one mailbox that arrived in one turn of the event loop, stored in order
+   * as if each were a STORE_MESSAGE (one transition and one snapshot write for all of them).
+   * `online` (for the actor's input): one of them was stored after a failed delivery.
+   */
+  | { type: 'STORE_MESSAGES'; at: number; online: boolean; items: readonly StoreItem[] }
   | { type: 'USER_ONLINE'; at: number }
   | { type: 'USER_OFFLINE'; at: number }
   | { type: 'BATCH_LOADED'; at: number; after: number; entries: readonly BatchEntry[]; exhausted: boolean }
   /** `status` 0: the message was gone when the executor looked (deleted meanwhile). */
   | { type: 'DELIVERY_RESULT'; at: number; seq: number; status: number }
+  /** The delivery answers that arrived in one turn, taken in order as DELIVERY_RESULTs. */
+  | { type: 'DELIVERY_RESULTS'; at: number; results: readonly DeliveryOutcome[] }
   | { type: 'SWEPT'; at: number; expired: readonly number[]; more: boolean; nextExpiresAt: number | null; nextSendAt: number | null }
   | { type: 'CHECK_DUE'; at: number }
   | { type: 'SWEEP_DUE'; at: number }
@@ -130,11 +155,13 @@ export type MailboxEvent =
 export const mailboxEvents = {
   store: (at: number, message: IncomingMessage, dedupKeys: readonly string[], online: boolean, requestRef?: string) =>
     ({ type: 'STORE_MESSAGE', at, message, dedupKeys, online, ...(requestRef !== undefined ? { requestRef } : {}) }) as const,
+  storeMany: (at: number, items: readonly StoreItem[]) => ({ type: 'STORE_MESSAGES', at, online: items.some((i) => i.online), items }) as const,
   online: (at: number) => ({ type: 'USER_ONLINE', at }) as const,
   offline: (at: number) => ({ type: 'USER_OFFLINE', at }) as const,
   batchLoaded: (at: number, after: number, entries: readonly BatchEntry[], exhausted: boolean) =>
     ({ type: 'BATCH_LOADED', at, after, entries, exhausted }) as const,
   deliveryResult: (at: number, seq: number, status: number) => ({ type: 'DELIVERY_RESULT', at, seq, status }) as const,
+  deliveryResults: (at: number, results: readonly DeliveryOutcome[]) => ({ type: 'DELIVERY_RESULTS', at, results }) as const,
   swept: (at: number, expired: readonly number[], more: boolean, nextExpiresAt: number | null, nextSendAt: number | null) =>
     ({ type: 'SWEPT', at, expired, more, nextExpiresAt, nextSendAt }) as const,
   checkDue: (at: number) => ({ type: 'CHECK_DUE', at }) as const,

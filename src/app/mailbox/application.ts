@@ -9,7 +9,6 @@
  * Full" over max_messages; 413 body too large; 400 malformed; 404 not a served user; 500 when
  * the commit failed (nothing was stored).
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import { ProtocolError } from '../../errors.js';
@@ -24,9 +23,9 @@ import { parseUri } from '../../transport/sip/uri.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import { MAILBOX_EFFECT_TYPES } from '../../machines/mailboxEffects.js';
-import { mailboxEvents as ev, type MailboxConfig } from '../../machines/mailboxTypes.js';
+import { mailboxEvents as ev, type MailboxConfig, type StoreItem } from '../../machines/mailboxTypes.js';
 import { buildDelivery, type DeliveryOptions } from './delivery.js';
-import { MailboxExecutor, type ContactDirectory, type MailboxDispatcher, type SenderNotification } from './executor.js';
+import { MailboxExecutor, type ContactDirectory, type MailboxDispatcher, type SenderNotification, type StoreResponder } from './executor.js';
 import { defaultMessageLimits, parseMessageRequest, type MessageLimits } from './request.js';
 
 export interface MailboxAppOptions {
@@ -51,7 +50,17 @@ export interface MailboxAppOptions {
    * MESSAGE (Parley reached from the proxy's failure route only).
    */
   readonly tryContactsFirst?: boolean;
+  /**
+   * Answer a stored MESSAGE only once its commit is flushed to disk (default true): a committed
+   * LMDB transaction survives a kill of the process, a flushed one a power loss too (msilo's
+   * SQLite answers after an fsync'ed INSERT). Flushes overlap later commits, so this costs
+   * latency, not throughput.
+   */
+  readonly ackAfterFlush?: boolean;
 }
+
+/** Most MESSAGEs in one STORE_MESSAGES event (a longer burst is split). */
+const MAX_STORE_BATCH = 256;
 
 /** Final answers from a contact after which the message is stored (issue 6: the UA is unreachable or cannot take MESSAGE). */
 const STORE_AFTER = new Set([404, 408, 410, 415, 480, 501, 503]);
@@ -85,6 +94,8 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
   const config: Partial<MailboxConfig> = { ...o.config, notifySender: o.notify !== undefined && (o.config?.notifySender ?? true) };
   const domains = o.domains.map((d) => d.toLowerCase());
   const tryFirst = o.tryContactsFirst ?? true;
+  const ackAfterFlush = o.ackAfterFlush ?? true;
+  let nextRef = 0;
   let stopped = false;
 
   const unsubscribe = o.registrationEvents?.on((e) => {
@@ -95,18 +106,68 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
       .catch((err: unknown) => log.error({ err, aor: e.aor }, 'mailbox: registration event not committed'));
   });
 
-  async function store(req: IncomingRequest, parsed: ReturnType<typeof parseMessageRequest>, online: boolean): Promise<void> {
-    const ref = randomUUID();
-    executor.pending.set(ref, req);
-    try {
-      const r = await o.dispatcher().dispatch(MAILBOX_KIND, parsed.aor, ev.store(o.clock.now(), parsed.message, parsed.dedupKeys, online, ref), { create: true });
-      if (r !== 'ok') req.respond(500, 'Server Internal Error - not stored');
-    } catch (err) {
-      log.error({ err, aor: parsed.aor }, 'mailbox: MESSAGE not stored');
-      req.respond(500, 'Server Internal Error - not stored');
-    } finally {
-      executor.pending.delete(ref); // answered by `mailbox.respond` after the commit, or above
+  /** The MESSAGE's answer, given once what was committed before it is on disk. */
+  function durably(req: IncomingRequest): StoreResponder {
+    return {
+      respond(status, reason) {
+        o.store.flushed().then(
+          () => req.respond(status, reason),
+          (err: unknown) => {
+            log.error({ err }, 'mailbox: flush failed, MESSAGE not confirmed');
+            req.respond(500, 'Server Internal Error - not stored');
+          },
+        );
+      },
+    };
+  }
+
+  /**
+   * Stores go out in batches: the MESSAGEs for one mailbox that arrived in one turn of the event
+   * loop (a burst) become one STORE_MESSAGES event, one transition and one snapshot write
+   * instead of one each; answers are unchanged (each MESSAGE gets its own after the commit).
+   */
+  const queued = new Map<string, Array<{ item: StoreItem; req: IncomingRequest }>>();
+  let flushScheduled = false;
+
+  function store(req: IncomingRequest, parsed: ReturnType<typeof parseMessageRequest>, online: boolean): void {
+    // Unique among the pending stores of this process (a counter: no random bytes per MESSAGE).
+    const ref = `s${++nextRef}`;
+    executor.pending.set(ref, ackAfterFlush ? durably(req) : req);
+    let q = queued.get(parsed.aor);
+    if (q === undefined) queued.set(parsed.aor, (q = []));
+    q.push({ item: { requestRef: ref, online, message: parsed.message, dedupKeys: parsed.dedupKeys }, req });
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushStores);
     }
+  }
+
+  function flushStores(): void {
+    flushScheduled = false;
+    const now = o.clock.now();
+    for (const [aor, all] of queued) {
+      for (let i = 0; i < all.length; i += MAX_STORE_BATCH) {
+        const batch = all.slice(i, i + MAX_STORE_BATCH);
+        const notStored = () => {
+          for (const { item, req } of batch) {
+            // Still pending: its mailbox never answered it.
+            if (executor.pending.delete(item.requestRef as string)) req.respond(500, 'Server Internal Error - not stored');
+          }
+        };
+        o.dispatcher()
+          .dispatch(MAILBOX_KIND, aor, ev.storeMany(now, batch.map((b) => b.item)), { create: true })
+          .then(
+            (r) => {
+              if (r !== 'ok') notStored();
+            },
+            (err: unknown) => {
+              log.error({ err, aor }, 'mailbox: MESSAGEs not stored');
+              notStored();
+            },
+          );
+      }
+    }
+    queued.clear();
   }
 
   async function handleMessage(req: IncomingRequest): Promise<void> {
@@ -122,7 +183,7 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
       if (ok !== undefined) return req.respond(ok);
       if (!answers.every((s) => STORE_AFTER.has(s))) return req.respond(Math.min(...answers));
     }
-    await store(req, parsed, contacts.length > 0);
+    store(req, parsed, contacts.length > 0);
   }
 
   return {

@@ -11,7 +11,7 @@ import { MAILBOX_KIND } from '../../actors/mailboxKind.js';
 import type { DispatchResult } from '../../actors/supervisor.js';
 import type { SipTransport } from '../../transport/sip/transport.js';
 import type { RegisteredContact } from '../../transport/sip/registrationStore.js';
-import { mailboxEvents as ev, type MailboxEvent } from '../../machines/mailboxTypes.js';
+import { mailboxEvents as ev, type DeliveryOutcome, type MailboxEvent } from '../../machines/mailboxTypes.js';
 import type { MailboxEffect } from '../../machines/mailboxEffects.js';
 import { buildDelivery, type DeliveryOptions } from './delivery.js';
 
@@ -68,6 +68,9 @@ export interface StoreResponder {
 export class MailboxExecutor {
   /** Set by the application that NOTIFYs message-waiting subscribers (src/app/offline). */
   onChanged: ((aor: string) => void) | undefined;
+
+  private readonly results = new Map<string, { actor: ActorRef; outcomes: DeliveryOutcome[] }>();
+  private resultsScheduled = false;
 
   /** Stores waiting for their mailbox's answer (`requestRef` -> MESSAGE or MSRP SEND). */
   readonly pending = new Map<string, StoreResponder>();
@@ -132,7 +135,7 @@ export class MailboxExecutor {
         status = bestStatus(answers);
       }
     }
-    this.back(aor, ev.deliveryResult(this.o.clock.now(), seq, status), actor);
+    this.result(aor, seq, status, actor);
   }
 
   private async notifySender(aor: string, sender: string, actor: ActorRef): Promise<void> {
@@ -155,14 +158,34 @@ export class MailboxExecutor {
     }
   }
 
+  /**
+   * Delivery answers go back in batches: those that arrived in one turn of the event loop for
+   * one mailbox become one DELIVERY_RESULTS event (one transition and one commit for all).
+   */
+  private result(aor: string, seq: number, status: number, actor: ActorRef): void {
+    let batch = this.results.get(aor);
+    if (batch === undefined) this.results.set(aor, (batch = { actor, outcomes: [] }));
+    batch.outcomes.push({ seq, status });
+    if (this.resultsScheduled) return;
+    this.resultsScheduled = true;
+    setImmediate(() => {
+      this.resultsScheduled = false;
+      const now = this.o.clock.now();
+      for (const [mailbox, b] of this.results) this.dispatchBack(mailbox, ev.deliveryResults(now, b.outcomes), b.actor);
+      this.results.clear();
+    });
+  }
+
   /** Outcomes go back as events; a mailbox gone meanwhile (purged, stopped) is 'absent'. */
   private back(aor: string, event: MailboxEvent, actor: ActorRef): void {
     // Deferred: the supervisor is still handing out this event's effects.
-    queueMicrotask(() => {
-      this.o
-        .dispatcher()
-        .dispatch(MAILBOX_KIND, aor, event)
-        .catch((err: unknown) => actor.logger.error({ err, event: event.type }, 'mailbox: outcome not committed'));
-    });
+    queueMicrotask(() => this.dispatchBack(aor, event, actor));
+  }
+
+  private dispatchBack(aor: string, event: MailboxEvent, actor: ActorRef): void {
+    this.o
+      .dispatcher()
+      .dispatch(MAILBOX_KIND, aor, event)
+      .catch((err: unknown) => actor.logger.error({ err, event: event.type }, 'mailbox: outcome not committed'));
   }
 }
