@@ -13,7 +13,7 @@
  * on `ROOM_DELETED`.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { msrpClose, msrpNotice, msrpReplayHistory, sipAcceptJoin, sipBye, sipNotifyRoster, sipRespond, storeClearHistory, type RoomEffect } from './effects.js';
+import { msrpClose, msrpNotice, msrpReplayHistory, sipAcceptJoin, sipBye, sipInviteUser, sipNotifyRoster, sipRespond, storeClearHistory, type RoomEffect } from './effects.js';
 import { decideNickname, decideRelay, labelOf, type MessageReceived, type NicknameRequested } from './roomRelay.js';
 import { afterNotify, endSubscriptions, fullDocument, notifyChanges, subscriptionTimerId, type RosterSubscription } from './roomRoster.js';
 import { check, identityOf, mayKick, openPolicy, type RoomPolicy } from './policy.js';
@@ -80,6 +80,10 @@ export type ConferenceEvent =
   /** A NOTIFY failed in a way that ends the subscription (RFC 6665 4.2.2: 481, 408...). */
   | { type: 'SUBSCRIPTION_FAILED'; subscriptionId: string }
   | { type: 'KICK'; by: string; target: string; requestRef: string }
+  /** REFER with a plain Refer-To (RFC 4579 5.5): `by` asks the room to invite `target`. */
+  | { type: 'INVITE_REQUESTED'; by: string; target: string; requestRef: string }
+  /** A user the room invited answered 200 and got the ACK: joined at once. */
+  | { type: 'INVITEE_JOINED'; participant: ParticipantInfo; at: number }
   | { type: 'ROOM_PROVISIONED'; policy: RoomPolicy; historySize?: number }
   | { type: 'ROOM_DELETED' };
 
@@ -93,6 +97,8 @@ export const conferenceEvents = {
   subscribed: (subscription: RosterSubscription, requestRef: string, at: number) => ({ type: 'SUBSCRIBED', subscription, requestRef, at }) as const,
   subscriptionFailed: (subscriptionId: string) => ({ type: 'SUBSCRIPTION_FAILED', subscriptionId }) as const,
   kick: (by: string, target: string, requestRef: string) => ({ type: 'KICK', by, target, requestRef }) as const,
+  inviteRequested: (by: string, target: string, requestRef: string) => ({ type: 'INVITE_REQUESTED', by, target, requestRef }) as const,
+  inviteeJoined: (participant: ParticipantInfo, at: number) => ({ type: 'INVITEE_JOINED', participant, at }) as const,
   /** Makes the room static with this policy; again on a static room, replaces its settings (admin API). */
   provisioned: (policy: RoomPolicy, historySize?: number) =>
     ({ type: 'ROOM_PROVISIONED', policy, ...(historySize !== undefined ? { historySize } : {}) }) as const,
@@ -289,6 +295,35 @@ export const conferenceMachine = setup({
       }
       for (const e of d.effects) enqueue.emit(e);
     }),
+    invite: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'INVITE_REQUESTED') return;
+      // Who may invite: owners, moderators and anyone in the room; whom: anyone the join policy admits.
+      const by = identityOf(event.by);
+      const inRoom = Object.values(context.participants).some((p) => p.status === 'joined' && identityOf(p.uri) === by);
+      if (!inRoom && !mayKick(context.policy, event.by).ok) {
+        enqueue.emit(sipRespond(event.requestRef, 403, `${by} is not in the room`));
+        return;
+      }
+      const verdict = check(context.policy.join, event.target, 'join');
+      if (!verdict.ok) {
+        enqueue.emit(sipRespond(event.requestRef, 403, verdict.reason));
+        return;
+      }
+      enqueue.emit(sipRespond(event.requestRef, 202));
+      enqueue.emit(sipInviteUser(context.room, event.target, event.by, event.requestRef));
+    }),
+    inviteeJoined: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'INVITEE_JOINED') return;
+      const p: Participant = { ...event.participant, status: 'joined', since: event.at };
+      const ps = { ...context.participants, [p.id]: p };
+      enqueue.assign({ participants: ps });
+      enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
+      const others = Object.keys(context.participants).length;
+      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? 50, `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`));
+      const roster = notifyChanges({ ...context, participants: ps }, [identityOf(p.uri)]);
+      for (const e of roster.effects) enqueue.emit(e);
+      enqueue.assign({ subscribers: roster.subscribers });
+    }),
     setPolicy: assign({
       policy: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' ? event.policy : context.policy),
       isStatic: true,
@@ -334,6 +369,8 @@ export const conferenceMachine = setup({
         ACK_TIMEOUT: { actions: 'dropUnacknowledged' },
         LEFT: { actions: 'remove' },
         KICK: { actions: 'kick' },
+        INVITE_REQUESTED: { actions: 'invite' },
+        INVITEE_JOINED: { actions: 'inviteeJoined' },
         ROOM_PROVISIONED: { actions: 'setPolicy' },
         MESSAGE_RECEIVED: { actions: 'relay' },
         NICKNAME_REQUESTED: { actions: 'nickname' },

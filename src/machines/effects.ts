@@ -85,6 +85,13 @@ export type RosterDocument =
 export const sipNotifyRoster = (room: string, subscription: unknown, document: RosterDocument | undefined) =>
   ({ type: 'sip.notifyRoster', room, subscription, document }) as const;
 
+/**
+ * RFC 4579 5.5: INVITE `target` to the room on behalf of `referredBy` (Referred-By, Contact
+ * ;isfocus), reporting progress on the REFER's implicit subscription (`requestRef`).
+ */
+export const sipInviteUser = (room: string, target: string, referredBy: string, requestRef: string) =>
+  ({ type: 'sip.inviteUser', room, target, referredBy, requestRef }) as const;
+
 /** Every effect type of the room, for the application's `effectTypes`. */
 export const ROOM_EFFECT_TYPES = [
   'sip.respond',
@@ -98,6 +105,7 @@ export const ROOM_EFFECT_TYPES = [
   'store.clearHistory',
   'msrp.replayHistory',
   'sip.notifyRoster',
+  'sip.inviteUser',
 ] as const;
 
 export type RoomEffect =
@@ -107,4 +115,5 @@ export type RoomEffect =
   | ReturnType<typeof storeAppendHistory>
   | ReturnType<typeof storeClearHistory>
   | ReturnType<typeof msrpReplayHistory>
-  | ReturnType<typeof sipNotifyRoster>;
+  | ReturnType<typeof sipNotifyRoster>
+  | ReturnType<typeof sipInviteUser>;

@@ -23,13 +23,14 @@ import type { Store, Write } from '../../actors/store.js';
 import type { DispatchResult } from '../../actors/supervisor.js';
 import { roomKind } from '../../actors/roomKind.js';
 import { parseCpim } from '../../formats/cpim.js';
-import { answerSetup, buildMsrpAnswer } from '../../formats/sdp.js';
+import { answerSetup, buildMsrpAnswer, buildMsrpOffer, parseMsrpOffer } from '../../formats/sdp.js';
 import { conferenceEvents as ev, type ConferenceContext, type ConferenceEvent } from '../../machines/conference.js';
 import { ROOM_EFFECT_TYPES } from '../../machines/effects.js';
 import type { RoomPolicy } from '../../machines/policy.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
 import type { IncomingMessage, IncomingNickname, MsrpSession } from '../../transport/msrp/session.js';
-import { createUasDialog } from '../../transport/sip/dialog.js';
+import { buildInDialogRequest, createUacDialog, createUasDialog, type DialogState } from '../../transport/sip/dialog.js';
+import type { SipRequest } from '../../transport/sip/message.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
@@ -38,7 +39,7 @@ import { acceptSubscribe, CONFERENCE_EVENT, refreshSubscription, type Subscripti
 import { RoomExecutor, ROOM_ALLOW } from './executor.js';
 import { RoomHistory } from './history.js';
 import { Relay, type RelayLimits } from './relay.js';
-import { CHATROOM_CAPABILITIES, readChatOffer, requesterOf, roomOf } from './request.js';
+import { CHATROOM_CAPABILITIES, readChatOffer, requesterOf, ROOM_ACCEPT_TYPES, ROOM_WRAPPED_TYPES, roomOf } from './request.js';
 
 export const ROOM_KIND = 'room';
 
@@ -111,6 +112,12 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     o.relayLimits,
     o.onDelivered,
   );
+  /** The focus URI of a room on this server: the room's user at our SIP address. */
+  const contactOf = (room: string): string => {
+    const c = parseUri(o.sip.contactUri());
+    const user = parseUri(room)?.user;
+    return c === undefined ? room : formatUri({ ...c, ...(user !== undefined ? { user } : {}) });
+  };
   /** Roster subscription dialogs by our To tag. */
   const bySubscription = new Map<string, string>();
   const executor = new RoomExecutor({
@@ -120,16 +127,79 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     logger: log,
     history,
     relay,
-    contactOf: (room) => {
-      const c = parseUri(o.sip.contactUri());
-      const user = parseUri(room)?.user;
-      return c === undefined ? room : formatUri({ ...c, ...(user !== undefined ? { user } : {}) });
-    },
+    contactOf,
     onSubscriptionFailed: (room, id) => {
       bySubscription.delete(id);
       void send(room, ev.subscriptionFailed(id));
     },
+    inviteUser: (room, target, referredBy, referDialog, actor) => {
+      inviteUser(room, target, referredBy, referDialog).catch((err: unknown) => actor.logger.warn({ err, target }, 'room: invitation failed'));
+    },
   });
+
+  /**
+   * RFC 4579 5.5: the room INVITEs `target` (From = the room, Referred-By = who asked,
+   * Contact ;isfocus, an MSRP offer where the room is passive), tells the referrer how it goes
+   * (sipfrag NOTIFYs: each provisional, then the final status), and on 200 ACKs and adds the
+   * user as a joined participant.
+   */
+  async function inviteUser(room: string, target: string, referredBy: string, referDialog: DialogState | undefined): Promise<void> {
+    let frag = referDialog;
+    const progress = (status: number, reason: string, final: boolean) => {
+      if (frag !== undefined) frag = executor.notifySipfrag(frag, `SIP/2.0 ${status} ${reason}`, { kind: ROOM_KIND, key: room, logger: log }, !final ? false : true);
+    };
+    const session = o.msrp.createSession({ setup: 'passive', acceptTypes: ['message/cpim'] });
+    const local = session.localPath[0];
+    const sdp = buildMsrpOffer({
+      address: local.host.replace(/^\[|\]$/g, ''),
+      port: local.port ?? 2855,
+      path: session.localUri,
+      acceptTypes: ROOM_ACCEPT_TYPES,
+      acceptWrappedTypes: ROOM_WRAPPED_TYPES,
+      chatroom: CHATROOM_CAPABILITIES,
+      setup: 'passive',
+    });
+    const tag = randomUUID().replace(/-/g, '').slice(0, 16);
+    const request: SipRequest = {
+      kind: 'request',
+      method: 'INVITE',
+      uri: target,
+      headers: [
+        { name: 'from', value: `<${room}>;tag=${tag}` },
+        { name: 'to', value: `<${target}>` },
+        { name: 'call-id', value: `${randomUUID()}@parley` },
+        { name: 'cseq', value: '1 INVITE' },
+        { name: 'contact', value: `<${contactOf(room)}>;isfocus` },
+        { name: 'referred-by', value: `<${referredBy}>` },
+        { name: 'allow', value: ROOM_ALLOW },
+        { name: 'content-type', value: 'application/sdp' },
+      ],
+      body: Buffer.from(sdp),
+    };
+    const res = await o.sip.sendRequest(request, { onProvisional: (r) => progress(r.status, r.reason, false) });
+    progress(res.status, res.reason, true);
+    if (res.status < 200 || res.status >= 300) {
+      session.close('left-room');
+      return;
+    }
+    const dialog = createUacDialog(request, res);
+    o.sip.sendAck(dialog, res);
+    const answer = parseMsrpOffer(res.body.toString('utf8'));
+    const bad = answer instanceof ProtocolError ? answer : session.setRemote({ path: answer.path });
+    const m: Membership = { room, participantId: dialog.localTag };
+    if (bad === undefined) {
+      byDialog.set(m.participantId, m);
+      watch(session, m);
+      const who = parseNameAddr(getHeader(res, 'to') ?? '');
+      const r = await send(room, ev.inviteeJoined({ id: m.participantId, uri: who?.uri ?? target, ...(who?.displayName ? { displayName: who.displayName } : {}), dialog, session: session.id }, o.clock.now()));
+      if (r === 'ok') return;
+    }
+    // No usable answer, or the room is gone: end the call we just set up.
+    byDialog.delete(m.participantId);
+    session.close('left-room');
+    const { request: bye } = buildInDialogRequest(dialog, 'BYE', { headers: [{ name: 'reason', value: 'SIP;cause=488;text="Not Acceptable Here"' }] });
+    void o.sip.sendRequest(bye, { dialog });
+  }
   const kind = roomKind({
     ...(o.ackTimeoutMs !== undefined ? { ackTimeoutMs: o.ackTimeoutMs } : {}),
     ...(o.historySize !== undefined ? { historySize: o.historySize } : {}),
@@ -253,17 +323,21 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     const referTo = parseNameAddr(getHeader(req.request, 'refer-to') ?? '');
     const target = referTo === undefined ? undefined : parseUri(referTo.uri);
     if (referTo === undefined || target === undefined) return req.respond(400, 'Bad Request - missing or malformed Refer-To');
-    if ((target.params.method ?? '').toUpperCase() !== 'BYE') {
-      return req.respond(501, 'Not Implemented - invitations by REFER');
+    const kick = (target.params.method ?? '').toUpperCase() === 'BYE';
+    if (!kick && target.params.method !== undefined && (target.params.method ?? '').toUpperCase() !== 'INVITE') {
+      return req.respond(501, `Not Implemented - REFER for method ${target.params.method}`);
     }
     const who = requesterOf(req.request);
     const dialog = createUasDialog(req.request, req.localTag);
     const ref = randomUUID();
     executor.pendingRequests.set(ref, req);
-    executor.pendingRefers.set(ref, { dialog });
+    executor.pendingRefers.set(ref, { dialog, kind: kick ? 'kick' : 'invite' });
     try {
       const { params: _p, headers: _h, ...bare } = target;
-      const r = await send(room, ev.kick(who.uri, formatUri({ ...bare, params: {}, headers: {} }), ref));
+      const plain = formatUri({ ...bare, params: {}, headers: {} });
+      // An invitation keeps the URI's transport parameters (where to reach the user).
+      const invitee = formatUri({ ...target, params: Object.fromEntries(Object.entries(target.params).filter(([k]) => k !== 'method')), headers: {} });
+      const r = await send(room, kick ? ev.kick(who.uri, plain, ref) : ev.inviteRequested(who.uri, invitee, ref));
       if (!req.answered) req.respond(r === 'absent' ? 404 : 500, r === 'absent' ? 'Not Found - no such room' : undefined);
     } finally {
       executor.pendingRequests.delete(ref);

@@ -31,7 +31,12 @@ export interface PendingJoin {
 /** A REFER waiting for the room's verdict, with the implicit subscription's dialog (RFC 3515). */
 export interface PendingRefer {
   readonly dialog: DialogState;
+  /** `kick`: Refer-To with method=BYE (RFC 4579 5.11); `invite`: a plain Refer-To (5.5). */
+  readonly kind: 'kick' | 'invite';
 }
+
+/** Invites a user to a room (the application's part: SIP UAC, MSRP session, dispatch). */
+export type InviteUser = (room: string, target: string, referredBy: string, referDialog: DialogState | undefined, actor: ActorRef) => void;
 
 export interface RoomExecutorOptions {
   readonly sip: SipTransport;
@@ -44,6 +49,7 @@ export interface RoomExecutorOptions {
   readonly contactOf: (room: string) => string;
   /** A NOTIFY failed in a way that ends its subscription (RFC 6665 4.2.2). */
   readonly onSubscriptionFailed: (room: string, subscriptionId: string) => void;
+  readonly inviteUser: InviteUser;
 }
 
 /** Allow header of the focus' answers (RFC 4579 requires INVITE, ACK, BYE, REFER, SUBSCRIBE...). */
@@ -54,6 +60,8 @@ export class RoomExecutor {
   readonly pendingRequests = new Map<string, IncomingRequest>();
   readonly pendingJoins = new Map<string, PendingJoin>();
   readonly pendingRefers = new Map<string, PendingRefer>();
+  /** Accepted invitation REFERs: their subscription dialog, until `sip.inviteUser` takes it. */
+  private readonly referDialogs = new Map<string, DialogState>();
   /** Headers of an answer decided outside the room (SUBSCRIBE's Expires), sent with the room's status. */
   readonly pendingHeaders = new Map<string, readonly SipHeader[]>();
   /** MSRP transactions (SEND, NICKNAME) waiting for their room's answer. */
@@ -84,8 +92,11 @@ export class RoomExecutor {
         req?.respond(e.status, e.reason, headers !== undefined && e.status < 300 ? { headers } : undefined);
         const refer = this.pendingRefers.get(e.requestRef);
         this.pendingRefers.delete(e.requestRef);
-        // RFC 4579 5.11 / RFC 3515 2.4.5: the outcome of an accepted REFER as a final sipfrag NOTIFY.
-        if (refer !== undefined && e.status >= 200 && e.status < 300) this.notifySipfrag(refer.dialog, 'SIP/2.0 200 OK', actor);
+        if (refer === undefined || e.status >= 300) return;
+        // RFC 3515 2.4.5: an accepted REFER is followed by NOTIFYs. A kick is done once the
+        // room has sent its BYE (final 200 OK); an invitation starts with 100 Trying.
+        if (refer.kind === 'kick') this.notifySipfrag(refer.dialog, 'SIP/2.0 200 OK', actor);
+        else this.referDialogs.set(e.requestRef, this.notifySipfrag(refer.dialog, 'SIP/2.0 100 Trying', actor, false));
         return;
       }
       case 'sip.acceptJoin': {
@@ -123,6 +134,12 @@ export class RoomExecutor {
       case 'msrp.replayHistory': {
         for (const m of this.o.history.latest(e.room, e.limit)) this.o.relay.send([e.session], relayedCpim(m));
         this.o.relay.send([e.session], noticeCpim(e.room, e.welcome, this.o.clock.now()));
+        return;
+      }
+      case 'sip.inviteUser': {
+        const d = this.referDialogs.get(e.requestRef);
+        this.referDialogs.delete(e.requestRef);
+        this.o.inviteUser(e.room, e.target, e.referredBy, d, actor);
         return;
       }
       case 'sip.notifyRoster':

@@ -76,15 +76,16 @@ export interface SippRun {
 }
 
 /** One SIPp UAC call against Parley over UDP; resolves when SIPp exits. */
-export function sipp(o: { scenario: string; port: number; keys: Record<string, string>; timeoutS?: number }): { done: Promise<SippRun>; kill(): void } {
+export function sipp(o: { scenario: string; port: number; keys: Record<string, string>; timeoutS?: number; uas?: boolean }): { done: Promise<SippRun>; kill(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-room-'));
-  const local = freePort();
+  // UAS mode: SIPp listens on `port` and waits for the room's INVITE.
+  const local = o.uas === true ? Promise.resolve(o.port) : freePort();
   let child: ReturnType<typeof spawn> | undefined;
   const done = local.then(
     (lp) =>
       new Promise<SippRun>((resolve) => {
         const argv = [
-          `127.0.0.1:${o.port}`, '-sf', o.scenario, '-m', '1', '-t', 'u1', '-i', '127.0.0.1', '-p', String(lp), '-nostdin',
+          ...(o.uas === true ? [] : [`127.0.0.1:${o.port}`]), '-sf', o.scenario, '-m', '1', '-t', 'u1', '-i', '127.0.0.1', '-p', String(lp), '-nostdin',
           '-timeout', `${o.timeoutS ?? 60}s`, '-timeout_error', '-trace_msg', '-message_file', join(dir, 'messages.log'),
           '-trace_err', '-error_file', join(dir, 'errors.log'),
           ...Object.entries(o.keys).flatMap(([k, v]) => ['-key', k, v]),
@@ -154,8 +155,7 @@ export class ChatClient {
   }
 
   /** Connects to the room's session of this participant (found in the room's state). */
-  async connect(p: Parley, room: string): Promise<void> {
-    const me = participantOf(p, room, this.user);
+  async connect(p: Parley, room: string, me = participantOf(p, room, this.user)): Promise<void> {
     const s = me && p.server.context.msrp.getSession(me.session as string);
     if (s === undefined) throw new Error(`${this.user} has no room session`);
     this.session.setRemote({ path: [s.localUri] });

@@ -20,7 +20,8 @@ import { openPolicy } from '../../../src/machines/policy.js';
 import { buildInDialogRequest, type DialogState } from '../../../src/transport/sip/dialog.js';
 import type { MsrpEndpoint } from '../../../src/transport/msrp/endpoint.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { SIPP } from '../../helpers/sipp.js';
+import { freePort, SIPP } from '../../helpers/sipp.js';
+import { readFileSync } from 'node:fs';
 import {
   ChatClient, describeRun, msrpClientEndpoint, participantOf, roomContext, scenario, sipp, startParley, testConfig, until, uriOf,
   type Parley, type SippRun,
@@ -28,6 +29,12 @@ import {
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const ROOM = 'sip:dev@conference.parley.example';
+
+/** True when a UDP socket is bound to the port (SIPp's UAS is up), read from /proc without binding it. */
+function udpPortTaken(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  return readFileSync('/proc/net/udp', 'utf8').includes(hex);
+}
 
 interface Member {
   readonly client: ChatClient;
@@ -157,6 +164,26 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     assert.equal(r.code, 0, describeRun(r));
     await until(() => participantOf(p, ROOM, 'bob') === undefined, 'bob gone');
     await until(() => alice.client.notices(ROOM).includes('Bobby left the room'), 'leave notice');
+  });
+
+  it('invite by REFER: the room INVITEs the user (Referred-By, isfocus), reports 100 then 200 by sipfrag, and the user joins', async () => {
+    const port = await freePort();
+    const zoe = new ChatClient(endpoint, 'zoe');
+    const uas = sipp({ scenario: scenario('room-invitee.xml'), port, keys: { msrp_path: zoe.path }, uas: true });
+    await until(() => udpPortTaken(port), 'SIPp UAS listening');
+    const refer = await sipp({ scenario: scenario('room-refer-invite.xml'), port: p.sipPort, keys: { user: 'alice', room: 'dev', target: `sip:zoe@127.0.0.1:${port}` } }).done;
+    assert.equal(refer.code, 0, describeRun(refer));
+    const zoeIn = () => Object.values(roomContext(p, ROOM)?.participants ?? {}).find((x) => x.uri.startsWith('sip:zoe@127.0.0.1'));
+    await until(() => zoeIn()?.status === 'joined', 'zoe joined');
+    await zoe.connect(p, ROOM, zoeIn());
+    await until(() => zoe.notices(ROOM).some((n) => n.startsWith('Welcome')), 'zoe welcomed');
+    assert.deepEqual(zoe.chat(ROOM).map((r) => r.text).slice(0, 3), ['hello room', 'hi Al', 'public again']);
+    await until(() => alice.client.notices(ROOM).includes('sip:zoe@127.0.0.1 joined the room'), 'join notice for zoe');
+    // Her MSRP connection goes: the room ends her call.
+    zoe.session.close('test');
+    const r = await uas.done;
+    assert.equal(r.code, 0, describeRun(r));
+    await until(() => zoeIn() === undefined, 'zoe gone');
   });
 
   it('a restart keeps the static room and its history, replayed with senders and times before the welcome', async () => {
