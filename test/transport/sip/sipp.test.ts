@@ -119,6 +119,13 @@ describe('SIPp end to end', { skip, concurrency: false }, () => {
       assert.equal(stack.stats.ackWaits, 0, 'retransmission stopped');
     });
 
+    it(`answers 400 with a reason that names the fault to a broken request from SIPp over ${label}`, async () => {
+      const before = seen.length;
+      const r = await runSipp({ scenario: scenario('broken.xml'), port: stack.ports.udp!, transport });
+      assert.equal(r.code, 0, describeRun(r));
+      assert.equal(seen.length, before, 'the application never saw it');
+    });
+
     it(`answers SUBSCRIBE and sends one NOTIFY in the dialog over ${label}`, async () => {
       const before = notifyResults.length;
       const r = await runSipp({ scenario: scenario('subscribe.xml'), port: stack.ports.udp!, transport });
@@ -163,3 +170,56 @@ describe('SIPp against trusted peers', { skip, concurrency: false }, () => {
     });
   }
 });
+
+describe('SIPp against a full transaction table', { skip, concurrency: false }, () => {
+  // 40 live transactions at most; T1 = 10 ms so that Completed ones leave after timer J = 640 ms.
+  let stack: SipStack;
+  let delivered = 0;
+  before(async () => {
+    stack = await createSipStack({ host: '127.0.0.1', port: 0, logger, maxTransactions: 40, timers: { t1: 10, t2: 40, t4: 50 } });
+    stack.onRequest((r) => {
+      delivered++;
+      r.respond(200);
+    });
+  });
+  after(() => stack.close());
+
+  for (const transport of ['u1', 't1'] as const) {
+    const label = transport === 'u1' ? 'UDP' : 'TCP';
+    it(`answers a burst beyond the table with 503s, then serves the next calls (${label})`, async () => {
+      await waitUntil(() => stack.stats.server === 0);
+      const before = { delivered, refused: stack.stats.rejectedFull };
+      if (transport === 't1') {
+        // Over TCP timer J is zero: only unanswered requests fill the table, so hold them.
+        const held: IncomingRequest[] = [];
+        stack.onRequest((r) => held.push(r));
+        const burst = runSipp({ scenario: scenario('message.xml'), port: stack.ports.udp!, transport, calls: 60, rate: 1000 });
+        await waitUntil(() => held.length >= 40 && stack.stats.rejectedFull - before.refused >= 20);
+        for (const r of held) r.respond(200);
+        stack.onRequest((r) => {
+          delivered++;
+          r.respond(200);
+        });
+        const r = await burst;
+        assert.equal(r.code, 1, `some calls failed with 503\n${describeRun(r)}`);
+        assert.match(r.stdout + r.errors, /503/);
+      } else {
+        const r = await runSipp({ scenario: scenario('message.xml'), port: stack.ports.udp!, transport, calls: 200, rate: 2000 });
+        assert.equal(r.code, 1, `some calls failed with 503\n${describeRun(r)}`);
+        assert.ok(delivered - before.delivered >= 40 && delivered - before.delivered < 200, `delivered ${delivered - before.delivered}`);
+      }
+      assert.ok(stack.stats.rejectedFull > before.refused, 'refusals counted');
+      await waitUntil(() => stack.stats.server === 0);
+      const again = await runSipp({ scenario: scenario('message.xml'), port: stack.ports.udp!, transport, calls: 20, rate: 200 });
+      assert.equal(again.code, 0, describeRun(again));
+    });
+  }
+});
+
+async function waitUntil(pred: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timeout');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
