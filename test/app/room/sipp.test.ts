@@ -214,6 +214,19 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     assert.equal(participantOf(p, ROOM, 'dave'), undefined);
   });
 
+  it('a join without usable MSRP chat media gets 488; one the policy refuses gets 403; MESSAGE to a room 405', async () => {
+    const audio = await sipp({ scenario: scenario('room-join-488.xml'), port: p.sipPort, keys: { user: 'frank', room: 'dev' } }).done;
+    assert.equal(audio.code, 0, describeRun(audio));
+    const closed = 'sip:closed@conference.parley.example';
+    const policy = { ...openPolicy, join: { allow: ['@example.org'], deny: [] } };
+    assert.equal(await p.server.supervisor.dispatch('room', closed, conferenceEvents.provisioned(policy), { create: true }), 'ok');
+    const refused = await sipp({ scenario: scenario('room-join-403.xml'), port: p.sipPort, keys: { user: 'frank', room: 'closed' } }).done;
+    assert.equal(refused.code, 0, describeRun(refused));
+    assert.deepEqual(roomContext(p, closed)?.participants, {});
+    const msg = await p.server.context.sip.sendRequest({ method: 'MESSAGE', uri: ROOM, headers: [{ name: 'content-type', value: 'text/plain' }], body: 'hi' }, { destination: { host: '127.0.0.1', port: p.sipPort, transport: 'udp' } });
+    assert.equal(msg.status, 405);
+  });
+
   it('an ad-hoc room drops a joiner that never ACKs after 5 s (simulated) and ends', async () => {
     const adhoc = 'sip:quick@conference.parley.example';
     const client = new ChatClient(endpoint, 'erin');
