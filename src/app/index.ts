@@ -65,6 +65,8 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     logger: ctx.logger,
     domains: config.conferenceDomains,
     dispatcher: () => ctx.supervisor,
+    ackTimeoutMs: config.roomAckTimeoutMs,
+    historySize: config.roomHistorySize,
   });
   return [mailbox, room, offline];
 }
