@@ -77,6 +77,8 @@ export const sessionDeliveryMachine = setup({
     current,
     again: (a) => current(a) && a.event.type === 'RUN_DONE' && (a.event.more || a.context.rerun),
     giveUp: (a) => current(a) && a.event.type === 'RUN_FAILED' && (a.event.offline || a.context.attempts >= a.context.maxAttempts),
+    // A run lost in every restart must not retry forever either (found by the model test).
+    attemptsUsed: ({ context }) => context.attempts >= context.maxAttempts,
   },
   actions: {
     startRun: enqueueActions(({ context, event, enqueue }) => {
@@ -126,7 +128,10 @@ export const sessionDeliveryMachine = setup({
           { guard: 'giveUp', target: 'done', actions: 'noteResult' },
           { guard: 'current', target: 'waiting', actions: ['noteResult', 'armRetry'] },
         ],
-        RUN_STALLED: { target: 'waiting', actions: ['stalled', 'armRetry'] },
+        RUN_STALLED: [
+          { guard: 'attemptsUsed', target: 'done', actions: 'stalled' },
+          { target: 'waiting', actions: ['stalled', 'armRetry'] },
+        ],
       },
     },
     waiting: {
