@@ -13,7 +13,7 @@
  * on `ROOM_DELETED`.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import { msrpClose, msrpNotice, msrpReplayHistory, sipAcceptJoin, sipBye, sipInviteUser, sipNotifyRoster, sipRespond, storeClearHistory, type RoomEffect } from './effects.js';
+import { msrpClose, msrpNotice, msrpReplayHistory, sipAcceptJoin, sipBye, sipInviteUser, sipNotifyRoster, sipReferToRoom, sipRespond, storeClearHistory, type RoomEffect } from './effects.js';
 import { decideNickname, decideRelay, labelOf, type MessageReceived, type NicknameRequested } from './roomRelay.js';
 import { afterNotify, endSubscriptions, fullDocument, notifyChanges, subscriptionTimerId, type RosterSubscription } from './roomRoster.js';
 import { check, identityOf, mayKick, openPolicy, type RoomPolicy } from './policy.js';
@@ -29,6 +29,11 @@ export interface ParticipantInfo {
   readonly dialog: unknown;
   /** The MSRP session the participant's messages use. */
   readonly session: unknown;
+  /**
+   * RFC 5366 dial-out list of the INVITE that created the room: these users are REFERred to
+   * the room once the creator has joined (then the list is dropped).
+   */
+  readonly dialOut?: readonly string[];
 }
 
 export interface Participant extends ParticipantInfo {
@@ -151,9 +156,11 @@ export const conferenceMachine = setup({
     isEmptyAdhoc: ({ context }) => !context.isStatic && Object.keys(context.participants).length === 0,
   },
   actions: {
-    admit: enqueueActions(({ context, event, enqueue }) => {
+    admit: enqueueActions(({ context, event, enqueue }, params?: { creator?: boolean }) => {
       if (event.type !== 'JOIN') return;
-      const p: Participant = { ...event.participant, status: 'expected', since: event.at };
+      // A dial-out list counts only in the INVITE that creates the room (RFC 5366 4).
+      const { dialOut, ...info } = event.participant;
+      const p: Participant = { ...info, ...(params?.creator === true && dialOut !== undefined && dialOut.length > 0 ? { dialOut } : {}), status: 'expected', since: event.at };
       enqueue.assign({ participants: { ...context.participants, [p.id]: p } });
       enqueue.emit(sipAcceptJoin(event.requestRef, p.id));
       enqueue.raise({ type: 'ACK_TIMEOUT', participantId: p.id }, { id: ackTimerId(p.id), delay: context.ackTimeoutMs });
@@ -178,7 +185,10 @@ export const conferenceMachine = setup({
       const others = Object.values(context.participants).filter((q) => q.id !== p.id && q.status === 'joined').length;
       const welcome = `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`;
       enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? 50, welcome));
-      const ps = { ...context.participants, [p.id]: { ...p, status: 'joined' as const } };
+      const { dialOut, ...joined } = p;
+      const ps = { ...context.participants, [p.id]: { ...joined, status: 'joined' as const } };
+      if (dialOut !== undefined) enqueue.assign({ participants: ps });
+      for (const target of dialOut ?? []) enqueue.emit(sipReferToRoom(context.room, target, p.uri));
       const roster = notifyChanges({ ...context, participants: ps }, [identityOf(p.uri)]);
       for (const e of roster.effects) enqueue.emit(e);
       enqueue.assign({ subscribers: roster.subscribers });
@@ -354,7 +364,7 @@ export const conferenceMachine = setup({
     idle: {
       on: {
         JOIN: [
-          { guard: 'mayCreate', target: 'open', actions: 'admit' },
+          { guard: 'mayCreate', target: 'open', actions: { type: 'admit', params: { creator: true } } },
           { target: 'closed', actions: 'refuseCreate' },
         ],
         ROOM_PROVISIONED: { target: 'open', actions: 'setPolicy' },

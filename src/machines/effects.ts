@@ -92,6 +92,12 @@ export const sipNotifyRoster = (room: string, subscription: unknown, document: R
 export const sipInviteUser = (room: string, target: string, referredBy: string, requestRef: string) =>
   ({ type: 'sip.inviteUser', room, target, referredBy, requestRef }) as const;
 
+/**
+ * RFC 5366: ask `target` (listed in the creator's INVITE) to join the room, by a REFER whose
+ * Refer-To is the room and Referred-By the creator.
+ */
+export const sipReferToRoom = (room: string, target: string, referredBy: string) => ({ type: 'sip.referToRoom', room, target, referredBy }) as const;
+
 /** Every effect type of the room, for the application's `effectTypes`. */
 export const ROOM_EFFECT_TYPES = [
   'sip.respond',
@@ -106,6 +112,7 @@ export const ROOM_EFFECT_TYPES = [
   'msrp.replayHistory',
   'sip.notifyRoster',
   'sip.inviteUser',
+  'sip.referToRoom',
 ] as const;
 
 export type RoomEffect =
@@ -116,4 +123,5 @@ export type RoomEffect =
   | ReturnType<typeof storeClearHistory>
   | ReturnType<typeof msrpReplayHistory>
   | ReturnType<typeof sipNotifyRoster>
-  | ReturnType<typeof sipInviteUser>;
+  | ReturnType<typeof sipInviteUser>
+  | ReturnType<typeof sipReferToRoom>;

@@ -39,7 +39,7 @@ import { acceptSubscribe, CONFERENCE_EVENT, refreshSubscription, type Subscripti
 import { RoomExecutor, ROOM_ALLOW } from './executor.js';
 import { RoomHistory } from './history.js';
 import { Relay, type RelayLimits } from './relay.js';
-import { CHATROOM_CAPABILITIES, readChatOffer, requesterOf, ROOM_ACCEPT_TYPES, ROOM_WRAPPED_TYPES, roomOf } from './request.js';
+import { CHATROOM_CAPABILITIES, readChatOffer, readDialOutList, requesterOf, ROOM_ACCEPT_TYPES, ROOM_WRAPPED_TYPES, roomOf } from './request.js';
 
 export const ROOM_KIND = 'room';
 
@@ -132,10 +132,50 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
       bySubscription.delete(id);
       void send(room, ev.subscriptionFailed(id));
     },
+    referToRoom: (room, target, referredBy, actor) => {
+      referToRoom(room, target, referredBy).then(
+        (status) => actor.logger.info({ target, status }, 'room: dial-out REFER answered'),
+        (err: unknown) => actor.logger.warn({ err, target }, 'room: dial-out REFER failed'),
+      );
+    },
     inviteUser: (room, target, referredBy, referDialog, actor) => {
       inviteUser(room, target, referredBy, referDialog).catch((err: unknown) => actor.logger.warn({ err, target }, 'room: invitation failed'));
     },
   });
+
+  /**
+   * Our From tags of dial-out REFERs still in their implicit subscription (RFC 3515), so
+   * their NOTIFYs get 200 rather than 481. Bounded; entries expire with the subscription.
+   */
+  const referOuts = new Map<string, number>();
+  const MAX_REFER_OUTS = 10_000;
+  const REFER_OUT_MS = 10 * 60_000;
+
+  /**
+   * RFC 5366: REFER a user listed by the room's creator to the room (Refer-To = the room,
+   * Referred-By = the creator; Refer-Sub: false, RFC 4488, as the room does not need the
+   * progress). Resolves with the answer's status.
+   */
+  async function referToRoom(room: string, target: string, referredBy: string): Promise<number> {
+    const now = o.clock.now();
+    for (const [t, until] of referOuts) if (until <= now || referOuts.size >= MAX_REFER_OUTS) referOuts.delete(t);
+    const tag = randomUUID().replace(/-/g, '').slice(0, 16);
+    referOuts.set(tag, now + REFER_OUT_MS);
+    const res = await o.sip.sendRequest({
+      method: 'REFER',
+      uri: target,
+      headers: [
+        { name: 'from', value: `<${room}>;tag=${tag}` },
+        { name: 'to', value: `<${target}>` },
+        { name: 'contact', value: `<${contactOf(room)}>;isfocus` },
+        { name: 'refer-to', value: `<${room}>` },
+        { name: 'referred-by', value: `<${referredBy}>` },
+        { name: 'refer-sub', value: 'false' },
+        { name: 'supported', value: 'norefersub' },
+      ],
+    });
+    return res.status;
+  }
 
   /**
    * RFC 4579 5.5: the room INVITEs `target` (From = the room, Referred-By = who asked,
@@ -145,8 +185,8 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
    */
   async function inviteUser(room: string, target: string, referredBy: string, referDialog: DialogState | undefined): Promise<void> {
     let frag = referDialog;
-    const progress = (status: number, reason: string, final: boolean) => {
-      if (frag !== undefined) frag = executor.notifySipfrag(frag, `SIP/2.0 ${status} ${reason}`, { kind: ROOM_KIND, key: room, logger: log }, !final ? false : true);
+    const progress = (status: number, reason: string) => {
+      if (frag !== undefined) frag = executor.notifySipfrag(frag, status, reason, { kind: ROOM_KIND, key: room, logger: log });
     };
     const session = o.msrp.createSession({ setup: 'passive', acceptTypes: ['message/cpim'] });
     const local = session.localPath[0];
@@ -176,8 +216,8 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
       ],
       body: Buffer.from(sdp),
     };
-    const res = await o.sip.sendRequest(request, { onProvisional: (r) => progress(r.status, r.reason, false) });
-    progress(res.status, res.reason, true);
+    const res = await o.sip.sendRequest(request, { onProvisional: (r) => progress(r.status, r.reason) });
+    progress(res.status, res.reason);
     if (res.status < 200 || res.status >= 300) {
       session.close('left-room');
       return;
@@ -279,6 +319,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
 
   async function onInvite(req: IncomingRequest, room: string): Promise<void> {
     const offer = readChatOffer(req.request);
+    const dialOut = readDialOutList(req.request);
     const who = requesterOf(req.request);
     const dialog = createUasDialog(req.request, req.localTag);
     const setup = answerSetup(offer.media.setup);
@@ -307,7 +348,11 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     executor.pendingRequests.set(ref, req);
     let r: DispatchResult = 'failed';
     try {
-      r = await send(room, ev.join({ id: m.participantId, uri: who.uri, ...(who.displayName ? { displayName: who.displayName } : {}), dialog, session: session.id }, ref, o.clock.now()), true);
+      r = await send(
+        room,
+        ev.join({ id: m.participantId, uri: who.uri, ...(who.displayName ? { displayName: who.displayName } : {}), dialog, session: session.id, ...(dialOut.length > 0 ? { dialOut } : {}) }, ref, o.clock.now()),
+        true,
+      );
     } finally {
       executor.pendingJoins.delete(ref);
       executor.pendingRequests.delete(ref);
@@ -395,6 +440,8 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
 
   async function onInDialog(req: IncomingRequest): Promise<void> {
     const method = req.request.method;
+    // NOTIFYs of a dial-out REFER's implicit subscription, when the user ignored Refer-Sub: false.
+    if (method === 'NOTIFY' && req.dialogId !== undefined && referOuts.has(req.dialogId.localTag)) return req.respond(200);
     if (method === 'SUBSCRIBE') {
       const s = subscriptionOf(req);
       if (s === undefined) return req.respond(481, 'Subscription Does Not Exist');
@@ -466,7 +513,8 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     history,
     relay,
     accepts(req) {
-      if (req.dialogId !== undefined && (byDialog.has(req.dialogId.localTag) || bySubscription.has(req.dialogId.localTag))) return true;
+      const tag = req.dialogId?.localTag;
+      if (tag !== undefined && (byDialog.has(tag) || bySubscription.has(tag) || referOuts.has(tag))) return true;
       return roomOf(req.request, domains) !== undefined;
     },
     handle(req) {

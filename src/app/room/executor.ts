@@ -15,6 +15,7 @@ import { buildInDialogRequest, type DialogState } from '../../transport/sip/dial
 import type { SipHeader } from '../../transport/sip/message.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { buildConferenceInfo, partialConferenceInfo } from '../../formats/conferenceInfo.js';
+import { buildSipfrag, isFinalSipfragStatus, SIPFRAG_CONTENT_TYPE } from '../../formats/sipfrag.js';
 import { buildNotify, onNotifyResponse, type Subscription } from '../../transport/sip/subscription.js';
 import type { RoomHistory } from './history.js';
 import { noticeCpim, relayedCpim, type Relay } from './relay.js';
@@ -50,6 +51,8 @@ export interface RoomExecutorOptions {
   /** A NOTIFY failed in a way that ends its subscription (RFC 6665 4.2.2). */
   readonly onSubscriptionFailed: (room: string, subscriptionId: string) => void;
   readonly inviteUser: InviteUser;
+  /** RFC 5366: REFERs a listed user to the room (the application's SIP UAC part). */
+  readonly referToRoom: (room: string, target: string, referredBy: string, actor: ActorRef) => void;
 }
 
 /** Allow header of the focus' answers (RFC 4579 requires INVITE, ACK, BYE, REFER, SUBSCRIBE...). */
@@ -95,8 +98,8 @@ export class RoomExecutor {
         if (refer === undefined || e.status >= 300) return;
         // RFC 3515 2.4.5: an accepted REFER is followed by NOTIFYs. A kick is done once the
         // room has sent its BYE (final 200 OK); an invitation starts with 100 Trying.
-        if (refer.kind === 'kick') this.notifySipfrag(refer.dialog, 'SIP/2.0 200 OK', actor);
-        else this.referDialogs.set(e.requestRef, this.notifySipfrag(refer.dialog, 'SIP/2.0 100 Trying', actor, false));
+        if (refer.kind === 'kick') this.notifySipfrag(refer.dialog, 200, 'OK', actor);
+        else this.referDialogs.set(e.requestRef, this.notifySipfrag(refer.dialog, 100, 'Trying', actor));
         return;
       }
       case 'sip.acceptJoin': {
@@ -142,6 +145,9 @@ export class RoomExecutor {
         this.o.inviteUser(e.room, e.target, e.referredBy, d, actor);
         return;
       }
+      case 'sip.referToRoom':
+        this.o.referToRoom(e.room, e.target, e.referredBy, actor);
+        return;
       case 'sip.notifyRoster':
         this.notifyRoster(e.room, e.subscription as Subscription, e.document, actor);
         return;
@@ -184,14 +190,16 @@ export class RoomExecutor {
   }
 
   /** A NOTIFY carrying a message/sipfrag that ends the REFER's implicit subscription. */
-  notifySipfrag(dialog: DialogState, frag: string, actor: ActorRef, final = true): DialogState {
+  notifySipfrag(dialog: DialogState, status: number, reason: string, actor: ActorRef): DialogState {
+    // RFC 3515 2.4.5: a final status ends the implicit subscription.
+    const final = isFinalSipfragStatus(status);
     const { dialog: next, request } = buildInDialogRequest(dialog, 'NOTIFY', {
       headers: [
         { name: 'event', value: 'refer' },
         { name: 'subscription-state', value: final ? 'terminated;reason=noresource' : 'active;expires=60' },
-        { name: 'content-type', value: 'message/sipfrag;version=2.0' },
+        { name: 'content-type', value: `${SIPFRAG_CONTENT_TYPE};version=2.0` },
       ],
-      body: `${frag}\r\n`,
+      body: buildSipfrag(status, reason),
     });
     this.o.sip.sendRequest(request, { dialog }).then(
       (r) => actor.logger.debug({ status: r.status }, 'room: sipfrag NOTIFY answered'),

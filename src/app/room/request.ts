@@ -7,6 +7,7 @@
 import { ProtocolError } from '../../errors.js';
 import { negotiateAcceptTypes, parseMsrpOffer, type MsrpMediaDescription, type NegotiatedTypes } from '../../formats/sdp.js';
 import { identityOf } from '../../machines/policy.js';
+import { parseResourceLists, RESOURCE_LISTS_CONTENT_TYPE } from '../../formats/resourceLists.js';
 import type { SipRequest } from '../../transport/sip/message.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
@@ -60,6 +61,27 @@ export function requesterOf(req: SipRequest): { uri: string; displayName?: strin
   const na = parseNameAddr(pai ?? getHeader(req, 'from') ?? '');
   if (na === undefined) throw new ProtocolError('ROOM_BAD_FROM', 400, 'Bad Request - malformed From');
   return { uri: na.uri, ...(na.displayName ? { displayName: na.displayName } : {}) };
+}
+
+/**
+ * The RFC 5366 dial-out list of a join INVITE: the URIs of the `application/resource-lists+xml`
+ * part with `Content-Disposition: recipient-list` of a multipart body; empty without one.
+ * 400 when the list is malformed, 413 over its limits (each entry becomes a REFER).
+ */
+export function readDialOutList(req: SipRequest): string[] {
+  const ct = getHeader(req, 'content-type') ?? '';
+  if (!ct.trim().toLowerCase().startsWith('multipart/')) return [];
+  const mp = parseMultipart(ct, req.body);
+  if (mp instanceof ProtocolError) throw new ProtocolError('ROOM_BAD_BODY', 400, `Bad Request - ${mp.message}`);
+  const part = mp.parts.find(
+    (p) =>
+      (getHeader(p, 'content-type') ?? '').split(';')[0].trim().toLowerCase() === RESOURCE_LISTS_CONTENT_TYPE &&
+      (getHeader(p, 'content-disposition') ?? '').split(';')[0].trim().toLowerCase() === 'recipient-list',
+  );
+  if (part === undefined) return [];
+  const lists = parseResourceLists(part.body);
+  if (lists instanceof ProtocolError) throw new ProtocolError('ROOM_BAD_LIST', lists.status === 413 ? 413 : 400, `${lists.status === 413 ? 'Request Entity Too Large' : 'Bad Request'} - ${lists.message}`);
+  return lists.entries.map((e) => e.uri);
 }
 
 /** A usable chat offer: its media line and the negotiated types. */

@@ -227,6 +227,22 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     assert.equal(msg.status, 405);
   });
 
+  it('an INVITE with a dial-out list (RFC 5366) creates the room and, once its creator joined, REFERs each listed user to it', async () => {
+    const party = 'sip:party@conference.parley.example';
+    const port = await freePort();
+    const referee = sipp({ scenario: scenario('room-referee.xml'), port, keys: {}, uas: true });
+    await until(() => udpPortTaken(port), 'SIPp UAS listening');
+    const creator = new ChatClient(endpoint, 'alice');
+    const call = sipp({ scenario: scenario('room-dialout.xml'), port: p.sipPort, keys: { user: 'alice', room: 'party', msrp_path: creator.path, invitee: `sip:yuri@127.0.0.1:${port}` } });
+    const r = await referee.done;
+    assert.equal(r.code, 0, describeRun(r));
+    assert.equal(participantOf(p, party, 'alice')?.status, 'joined');
+    assert.equal(participantOf(p, party, 'alice')?.dialOut, undefined, 'the list is used once');
+    await hangUp(p, 'alice', party);
+    assert.equal((await call.done).code, 0);
+    await until(() => p.server.supervisor.peek('room', party) === undefined, 'ad-hoc room ended with its last participant');
+  });
+
   it('an ad-hoc room drops a joiner that never ACKs after 5 s (simulated) and ends', async () => {
     const adhoc = 'sip:quick@conference.parley.example';
     const client = new ChatClient(endpoint, 'erin');
