@@ -314,6 +314,8 @@ interface DeliveryResult {
   seconds: number;
   rate: number;
   cpu: number;
+  /** From the REGISTER to the first message received. */
+  firstMs: number;
 }
 
 async function deliveryPhase(t: Target, n: number, dir: string): Promise<DeliveryResult> {
@@ -361,9 +363,13 @@ async function deliveryPhase(t: Target, n: number, dir: string): Promise<Deliver
   await new Promise((r) => (uas.exitCode !== null ? r(null) : uas.on('exit', r)));
   scan();
   let last = t0;
-  for (const { at } of firstSeen.values()) last = Math.max(last, at);
+  let first = Infinity;
+  for (const { at } of firstSeen.values()) {
+    last = Math.max(last, at);
+    first = Math.min(first, at);
+  }
   const seconds = (last - t0) / 1000;
-  return { received: firstSeen.size, duplicates, retransmissions, seconds, rate: firstSeen.size / seconds, cpu };
+  return { received: firstSeen.size, duplicates, retransmissions, seconds, rate: firstSeen.size / seconds, cpu, firstMs: first - t0 };
 }
 
 interface RunResult {
@@ -402,7 +408,7 @@ function line(r: RunResult): string {
   return (
     `${r.server.padEnd(8)} N=${String(r.n).padEnd(6)} ` +
     `store ${f0(s.rate).padStart(6)}/s (${s.accepted} x 202, ${s.failed} failed, ${f2(s.seconds)} s, CPU ${f2(s.cpu)} s) | ` +
-    `delivery ${f0(d.rate).padStart(6)}/s (${d.received} received, ${f2(d.seconds)} s, CPU ${f2(d.cpu)} s) | ` +
+    `delivery ${f0(d.rate).padStart(6)}/s (${d.received} received, ${f2(d.seconds)} s, first after ${f0(d.firstMs)} ms, CPU ${f2(d.cpu)} s) | ` +
     `left behind ${r.left}, delivered twice ${d.duplicates}, retransmitted ${d.retransmissions}` +
     (r.notes ? ` | ${r.notes}` : '')
   );
