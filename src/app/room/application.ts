@@ -5,9 +5,12 @@
  *
  * Routing (STYLE.md rule 5), in-dialog first:
  * - ACK -> ACK_RECEIVED; BYE -> 200, LEFT(bye); CANCEL (told by the transport) -> LEFT(cancel);
+ *   SUBSCRIBE refresh/unsubscribe -> SUBSCRIBED; NOTIFY of our dial-out REFERs -> 200;
  *   other in-dialog requests of a known participant -> 501; unknown dialog -> 481.
- * - INVITE -> JOIN (488 without a usable MSRP chat offer, 403 refused by policy);
- *   REFER with `Refer-To: <x;method=BYE>` -> KICK; MESSAGE -> 405; anything else -> 405 + Allow.
+ * - INVITE -> JOIN (488 without a usable MSRP chat offer, 403 refused by policy; a dial-out
+ *   list, RFC 5366, rides along); REFER with `Refer-To: <x;method=BYE>` -> KICK, with a plain
+ *   Refer-To -> INVITE_REQUESTED; SUBSCRIBE Event: conference -> SUBSCRIBED (404 for no such
+ *   room); OPTIONS -> 200 with Contact ;isfocus; MESSAGE and anything else -> 405 + Allow.
  * - MSRP SEND -> MESSAGE_RECEIVED (400 for broken CPIM; 415 for non-CPIM is the session's);
  *   NICKNAME -> NICKNAME_REQUESTED; loss of the session -> LEFT(connection-lost); a slow reader
  *   -> LEFT(slow).
@@ -23,23 +26,23 @@ import type { Store, Write } from '../../actors/store.js';
 import type { DispatchResult } from '../../actors/supervisor.js';
 import { roomKind } from '../../actors/roomKind.js';
 import { parseCpim } from '../../formats/cpim.js';
-import { answerSetup, buildMsrpAnswer, buildMsrpOffer, parseMsrpOffer } from '../../formats/sdp.js';
+import { answerSetup, buildMsrpAnswer } from '../../formats/sdp.js';
 import { conferenceEvents as ev, type ConferenceContext, type ConferenceEvent } from '../../machines/conference.js';
 import { ROOM_EFFECT_TYPES } from '../../machines/effects.js';
 import type { RoomPolicy } from '../../machines/policy.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
 import type { IncomingMessage, IncomingNickname, MsrpSession } from '../../transport/msrp/session.js';
-import { buildInDialogRequest, createUacDialog, createUasDialog, type DialogState } from '../../transport/sip/dialog.js';
-import type { SipRequest } from '../../transport/sip/message.js';
+import { createUasDialog } from '../../transport/sip/dialog.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { formatUri, parseUri } from '../../transport/sip/uri.js';
 import { acceptSubscribe, CONFERENCE_EVENT, refreshSubscription, type Subscription } from '../../transport/sip/subscription.js';
 import { RoomExecutor, ROOM_ALLOW } from './executor.js';
+import { RoomOutbound } from './outbound.js';
 import { RoomHistory } from './history.js';
 import { Relay, type RelayLimits } from './relay.js';
-import { CHATROOM_CAPABILITIES, readChatOffer, readDialOutList, requesterOf, ROOM_ACCEPT_TYPES, ROOM_WRAPPED_TYPES, roomOf } from './request.js';
+import { CHATROOM_CAPABILITIES, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
 
 export const ROOM_KIND = 'room';
 
@@ -133,113 +136,33 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
       void send(room, ev.subscriptionFailed(id));
     },
     referToRoom: (room, target, referredBy, actor) => {
-      referToRoom(room, target, referredBy).then(
+      outbound.referToRoom(room, target, referredBy).then(
         (status) => actor.logger.info({ target, status }, 'room: dial-out REFER answered'),
         (err: unknown) => actor.logger.warn({ err, target }, 'room: dial-out REFER failed'),
       );
     },
     inviteUser: (room, target, referredBy, referDialog, actor) => {
-      inviteUser(room, target, referredBy, referDialog).catch((err: unknown) => actor.logger.warn({ err, target }, 'room: invitation failed'));
+      const report = (status: number, reason: string) => {
+        if (referDialog !== undefined) referDialog = executor.notifySipfrag(referDialog, status, reason, actor);
+      };
+      outbound.invite(room, target, referredBy, report).then(
+        async (call) => {
+          if (call === undefined) return;
+          const m: Membership = { room, participantId: call.dialog.localTag };
+          byDialog.set(m.participantId, m);
+          watch(call.session, m);
+          const r = await send(room, ev.inviteeJoined({ id: m.participantId, ...call.who, dialog: call.dialog, session: call.session.id }, o.clock.now()));
+          if (r === 'ok') return;
+          // The room is gone meanwhile: end the call just set up.
+          byDialog.delete(m.participantId);
+          call.hangUp('SIP;cause=410;text="Room gone"');
+        },
+        (err: unknown) => actor.logger.warn({ err, target }, 'room: invitation failed'),
+      );
     },
   });
+  const outbound = new RoomOutbound({ sip: o.sip, msrp: o.msrp, clock: o.clock, contactOf });
 
-  /**
-   * Our From tags of dial-out REFERs still in their implicit subscription (RFC 3515), so
-   * their NOTIFYs get 200 rather than 481. Bounded; entries expire with the subscription.
-   */
-  const referOuts = new Map<string, number>();
-  const MAX_REFER_OUTS = 10_000;
-  const REFER_OUT_MS = 10 * 60_000;
-
-  /**
-   * RFC 5366: REFER a user listed by the room's creator to the room (Refer-To = the room,
-   * Referred-By = the creator; Refer-Sub: false, RFC 4488, as the room does not need the
-   * progress). Resolves with the answer's status.
-   */
-  async function referToRoom(room: string, target: string, referredBy: string): Promise<number> {
-    const now = o.clock.now();
-    for (const [t, until] of referOuts) if (until <= now || referOuts.size >= MAX_REFER_OUTS) referOuts.delete(t);
-    const tag = randomUUID().replace(/-/g, '').slice(0, 16);
-    referOuts.set(tag, now + REFER_OUT_MS);
-    const res = await o.sip.sendRequest({
-      method: 'REFER',
-      uri: target,
-      headers: [
-        { name: 'from', value: `<${room}>;tag=${tag}` },
-        { name: 'to', value: `<${target}>` },
-        { name: 'contact', value: `<${contactOf(room)}>;isfocus` },
-        { name: 'refer-to', value: `<${room}>` },
-        { name: 'referred-by', value: `<${referredBy}>` },
-        { name: 'refer-sub', value: 'false' },
-        { name: 'supported', value: 'norefersub' },
-      ],
-    });
-    return res.status;
-  }
-
-  /**
-   * RFC 4579 5.5: the room INVITEs `target` (From = the room, Referred-By = who asked,
-   * Contact ;isfocus, an MSRP offer where the room is passive), tells the referrer how it goes
-   * (sipfrag NOTIFYs: each provisional, then the final status), and on 200 ACKs and adds the
-   * user as a joined participant.
-   */
-  async function inviteUser(room: string, target: string, referredBy: string, referDialog: DialogState | undefined): Promise<void> {
-    let frag = referDialog;
-    const progress = (status: number, reason: string) => {
-      if (frag !== undefined) frag = executor.notifySipfrag(frag, status, reason, { kind: ROOM_KIND, key: room, logger: log });
-    };
-    const session = o.msrp.createSession({ setup: 'passive', acceptTypes: ['message/cpim'] });
-    const local = session.localPath[0];
-    const sdp = buildMsrpOffer({
-      address: local.host.replace(/^\[|\]$/g, ''),
-      port: local.port ?? 2855,
-      path: session.localUri,
-      acceptTypes: ROOM_ACCEPT_TYPES,
-      acceptWrappedTypes: ROOM_WRAPPED_TYPES,
-      chatroom: CHATROOM_CAPABILITIES,
-      setup: 'passive',
-    });
-    const tag = randomUUID().replace(/-/g, '').slice(0, 16);
-    const request: SipRequest = {
-      kind: 'request',
-      method: 'INVITE',
-      uri: target,
-      headers: [
-        { name: 'from', value: `<${room}>;tag=${tag}` },
-        { name: 'to', value: `<${target}>` },
-        { name: 'call-id', value: `${randomUUID()}@parley` },
-        { name: 'cseq', value: '1 INVITE' },
-        { name: 'contact', value: `<${contactOf(room)}>;isfocus` },
-        { name: 'referred-by', value: `<${referredBy}>` },
-        { name: 'allow', value: ROOM_ALLOW },
-        { name: 'content-type', value: 'application/sdp' },
-      ],
-      body: Buffer.from(sdp),
-    };
-    const res = await o.sip.sendRequest(request, { onProvisional: (r) => progress(r.status, r.reason) });
-    progress(res.status, res.reason);
-    if (res.status < 200 || res.status >= 300) {
-      session.close('left-room');
-      return;
-    }
-    const dialog = createUacDialog(request, res);
-    o.sip.sendAck(dialog, res);
-    const answer = parseMsrpOffer(res.body.toString('utf8'));
-    const bad = answer instanceof ProtocolError ? answer : session.setRemote({ path: answer.path });
-    const m: Membership = { room, participantId: dialog.localTag };
-    if (bad === undefined) {
-      byDialog.set(m.participantId, m);
-      watch(session, m);
-      const who = parseNameAddr(getHeader(res, 'to') ?? '');
-      const r = await send(room, ev.inviteeJoined({ id: m.participantId, uri: who?.uri ?? target, ...(who?.displayName ? { displayName: who.displayName } : {}), dialog, session: session.id }, o.clock.now()));
-      if (r === 'ok') return;
-    }
-    // No usable answer, or the room is gone: end the call we just set up.
-    byDialog.delete(m.participantId);
-    session.close('left-room');
-    const { request: bye } = buildInDialogRequest(dialog, 'BYE', { headers: [{ name: 'reason', value: 'SIP;cause=488;text="Not Acceptable Here"' }] });
-    void o.sip.sendRequest(bye, { dialog });
-  }
   const kind = roomKind({
     ...(o.ackTimeoutMs !== undefined ? { ackTimeoutMs: o.ackTimeoutMs } : {}),
     ...(o.historySize !== undefined ? { historySize: o.historySize } : {}),
@@ -441,7 +364,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
   async function onInDialog(req: IncomingRequest): Promise<void> {
     const method = req.request.method;
     // NOTIFYs of a dial-out REFER's implicit subscription, when the user ignored Refer-Sub: false.
-    if (method === 'NOTIFY' && req.dialogId !== undefined && referOuts.has(req.dialogId.localTag)) return req.respond(200);
+    if (method === 'NOTIFY' && req.dialogId !== undefined && outbound.isReferDialog(req.dialogId.localTag)) return req.respond(200);
     if (method === 'SUBSCRIBE') {
       const s = subscriptionOf(req);
       if (s === undefined) return req.respond(481, 'Subscription Does Not Exist');
@@ -514,7 +437,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     relay,
     accepts(req) {
       const tag = req.dialogId?.localTag;
-      if (tag !== undefined && (byDialog.has(tag) || bySubscription.has(tag) || referOuts.has(tag))) return true;
+      if (tag !== undefined && (byDialog.has(tag) || bySubscription.has(tag) || outbound.isReferDialog(tag))) return true;
       return roomOf(req.request, domains) !== undefined;
     },
     handle(req) {

@@ -1,0 +1,7 @@
+/** The chat-room application (issue 5). */
+export { createRoomApplication, ROOM_KIND, type RoomAppOptions, type RoomApplication, type RoomDispatcher } from './application.js';
+export { RoomExecutor, ROOM_ALLOW } from './executor.js';
+export { RoomHistory, type StoredRoomMessage } from './history.js';
+export { RoomOutbound } from './outbound.js';
+export { Relay, defaultRelayLimits, noticeCpim, relayedCpim, type RelayLimits } from './relay.js';
+export { APP_HEADER, CHATROOM_CAPABILITIES, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
