@@ -7,6 +7,8 @@
  *
  *   npx tsx bench/sip-message.ts [rates=5000,10000,13000,16000] [seconds=5] [transports=udp,tcp]
  *
+ *   npx tsx --expose-gc bench/sip-message.ts --table [rate=10000] [seconds=60]
+ *
  * Environment: SIP_BENCH_MAX_TX overrides the stack's `maxTransactions` (default: the stack's
  * own default); SIP_BENCH_NR=1 passes `-nr` (no SIPp retransmissions).
  *
@@ -29,6 +31,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
+import { SimulatedClock } from '../src/clock.js';
 import { createSipStack, type SipStack } from '../src/transport/sip/stack.js';
 import { freePort } from '../test/helpers/sipp.js';
 
@@ -115,9 +118,57 @@ async function run(transport: 'u1' | 't1', rate: number): Promise<void> {
       `answered ${(ok / wall).toFixed(0).padStart(6)} tx/s (${ok} ok, ${failed} failed, app saw ${answered}, ` +
       `503 table full ${s.rejectedFull}, kernel drops ${udpDrops(stack.ports.udp!) - drops0} at Parley (stack saw ${s.udpDrops}), ${sippDrops} at SIPp), ` +
       `peak table ${peakTx}, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, ` +
-      `wall ${wall.toFixed(2)} s, Parley CPU ${(cpuShare * 100).toFixed(0)}% of one core, sipp exit ${code}${perTx}`,
+      `wall ${wall.toFixed(2)} s, Parley CPU ${(cpuShare * 100).toFixed(0)}% of one core ` +
+      `(${(((cpu.user + cpu.system) / Math.max(1, ok))).toFixed(0)} µs per 200), sipp exit ${code}${perTx}`,
   );
   await stack.close();
 }
 
-for (const transport of transports) for (const rate of rates) await run(transport as 'u1' | 't1', rate);
+/**
+ * `--table RATE SECONDS`: the transaction table under a sustained RATE of new MESSAGEs over UDP
+ * for SECONDS of simulated time (SimulatedClock; datagrams handed straight to the stack's
+ * receive path, responses not sent), so that the figure depends on the timers only, not on
+ * whether this machine has the CPU for RATE. Prints table size and live heap every 4 s.
+ */
+async function table(rate: number, secs: number): Promise<void> {
+  const clock = new SimulatedClock();
+  const stack = await createSipStack({ host: '127.0.0.1', port: 0, logger, clock, maxTransactions });
+  stack.onRequest((r) => r.respond(200));
+  const internals = stack as unknown as {
+    udp: { send(data: Buffer, host: string, port: number): void };
+    receive(data: Buffer, source: { host: string; port: number; transport: 'udp' }, conn: undefined): void;
+  };
+  internals.udp.send = () => {};
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const cpu0 = process.cpuUsage();
+  const stepMs = 10;
+  const perStep = (rate * stepMs) / 1000;
+  let n = 0;
+  for (let t = 0; t < secs * 1000; t += stepMs) {
+    for (let i = 0; i < perStep; i++, n++) {
+      const body = `Hello ${n}`;
+      const text =
+        `MESSAGE sip:bob@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-${n};rport\r\n` +
+        `From: <sip:alice@127.0.0.1:5999>;tag=${n}\r\nTo: <sip:bob@127.0.0.1:5060>\r\nCall-ID: ${n}-bench@127.0.0.1\r\n` +
+        `CSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      internals.receive(Buffer.from(text), { host: '127.0.0.1', port: 5999, transport: 'udp' }, undefined);
+    }
+    clock.advance(stepMs);
+    if ((t + stepMs) % 4000 === 0) {
+      gc?.();
+      const heap = process.memoryUsage().heapUsed - heap0;
+      const s = stack.stats;
+      console.log(
+        `t=${String((t + stepMs) / 1000).padStart(3)} s: ${n} requests, table ${s.server}, 503 table full ${s.rejectedFull}, ` +
+          `heap +${(heap / 2 ** 20).toFixed(0)} MiB (${s.server ? (heap / s.server).toFixed(0) : '-'} B per entry), ` +
+          `${(((c) => (c.user + c.system) / n)(process.cpuUsage(cpu0))).toFixed(0)} µs CPU per request (no socket I/O, gc included)`,
+      );
+    }
+  }
+  await stack.close();
+}
+
+if (process.argv[2] === '--table') await table(Number(process.argv[3] ?? 10000), Number(process.argv[4] ?? 60));
+else for (const transport of transports) for (const rate of rates) await run(transport as 'u1' | 't1', rate);
