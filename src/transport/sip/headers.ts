@@ -151,7 +151,10 @@ export function splitHeaderList(value: string): string[] {
 /** @internal Define an own enumerable property (safe for names such as `__proto__`). */
 export function setParam(obj: Record<string, string | null>, name: string, value: string | null): void {
   if (Object.hasOwn(obj, name)) return; // first occurrence wins
-  Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
+  // Plain assignment keeps the object in V8's fast mode (defineProperty on every parameter cost
+  // about 5% of a MESSAGE transaction); only `__proto__` would hit the prototype setter.
+  if (name === '__proto__') Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
+  else obj[name] = value;
 }
 
 /** @internal Strip leading and trailing SP / HTAB only. */

@@ -383,12 +383,15 @@ export class SipStack implements SipTransport {
     }
     const reliable = conn !== undefined;
     const entry: ServerEntry = { tx: undefined as unknown as ServerTx, incoming: undefined, sent: undefined };
+    // Every response of this transaction carries this (stamped) Via on top: where it goes over
+    // UDP is known now, once (18.2.2).
+    const dest = responseDestination(via);
     const env: TransactionEnv = {
       clock: this.clock,
       timers: this.timers,
       reliable,
       send: (m) => {
-        entry.sent = this.sendResponse(m as SipResponse, source, conn);
+        entry.sent = this.sendResponse(m as SipResponse, source, conn, dest);
       },
     };
     const onTerminated = () => this.server.delete(key, entry);
@@ -577,11 +580,20 @@ export class SipStack implements SipTransport {
    * RFC 3261 18.2.2: back on the connection when open, else per the (stamped) top Via.
    * Returns the bytes and destination of a UDP send (what a Completed transaction keeps).
    */
-  private sendResponse(res: SipResponse, source: SipEndpoint, conn: SipConnection | undefined): { data: Buffer; host: string; port: number } | undefined {
+  private sendResponse(
+    res: SipResponse,
+    source: SipEndpoint,
+    conn: SipConnection | undefined,
+    udpDest?: { host: string; port: number },
+  ): { data: Buffer; host: string; port: number } | undefined {
     const data = serializeMessage(res);
     if (conn && !conn.closed) {
       conn.write(data);
       return undefined;
+    }
+    if (source.transport === 'udp' && udpDest) {
+      this.udp?.send(data, udpDest.host, udpDest.port);
+      return { data, host: udpDest.host, port: udpDest.port };
     }
     const top = getHeader(res, 'via');
     const via = top ? parseVia(top) : undefined;
