@@ -106,11 +106,24 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
       .catch((err: unknown) => log.error({ err, aor: e.aor }, 'mailbox: registration event not committed'));
   });
 
+  /**
+   * One wait for the flush per run of answers: the answers of a batch are handed out together,
+   * right after its commit, and a flush awaited from then on covers that commit.
+   */
+  let flushWait: Promise<void> | undefined;
+  function flushed(): Promise<void> {
+    if (flushWait === undefined) {
+      flushWait = o.store.flushed();
+      queueMicrotask(() => (flushWait = undefined));
+    }
+    return flushWait;
+  }
+
   /** The MESSAGE's answer, given once what was committed before it is on disk. */
   function durably(req: IncomingRequest): StoreResponder {
     return {
       respond(status, reason) {
-        o.store.flushed().then(
+        flushed().then(
           () => req.respond(status, reason),
           (err: unknown) => {
             log.error({ err }, 'mailbox: flush failed, MESSAGE not confirmed');
