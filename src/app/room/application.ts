@@ -181,7 +181,9 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
 
   o.sip.onCancel((req) => {
     const m = byDialog.get(req.localTag);
-    if (req.request.method === 'INVITE' && m !== undefined) void send(m.room, ev.left(m.participantId, 'cancel'));
+    if (req.request.method !== 'INVITE' || m === undefined) return;
+    byDialog.delete(req.localTag);
+    void send(m.room, ev.left(m.participantId, 'cancel'));
   });
 
   /** `Contact: <sip:room@focus-host:port;transport=x>;isfocus` (RFC 4579 5.1). */
