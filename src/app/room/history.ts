@@ -19,6 +19,9 @@ export interface StoredRoomMessage extends RoomMessage {
 
 type HistoryKey = [room: string, seq: number];
 
+/** Rooms whose next sequence number is cached. */
+const MAX_CACHED_ROOMS = 100_000;
+
 /** Rows removed per append beyond the one that falls out (a lowered history size catches up). */
 const TRIM_BATCH = 16;
 
@@ -70,6 +73,8 @@ export class RoomHistory {
       n = 1;
       for (const key of this.db.getKeys({ start: [room, Number.MAX_SAFE_INTEGER], end: [room, 0], reverse: true, limit: 1 })) n = key[1] + 1;
     }
+    // A cache (the database has the truth): bounded by forgetting it all, rarely.
+    if (this.nextSeq.size >= MAX_CACHED_ROOMS) this.nextSeq.clear();
     this.nextSeq.set(room, n + 1);
     return n;
   }
