@@ -29,6 +29,7 @@ import {
   offlineAnswer,
   offlineBye,
   offlineCloseMsrp,
+  offlineEnded,
   offlineGreet,
   offlineRefuseMessage,
   offlineRespond,
@@ -92,6 +93,7 @@ export const offlineSessionMachine = setup({
       enqueue.cancel(GRACE_TIMER);
       enqueue.emit(offlineCloseMsrp(context.key));
       enqueue.emit(offlineBye(context.key, context.dialog, event.type === 'GRACE_ENDED' ? 'grace window over' : 'MSRP connection lost'));
+      if (context.stored > 0) enqueue.emit(offlineEnded(context.key, context.callee));
     }),
     endByCaller: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'BYE_RECEIVED') return;
@@ -99,6 +101,7 @@ export const offlineSessionMachine = setup({
       enqueue.cancel(GRACE_TIMER);
       enqueue.emit(offlineRespond(event.requestRef, 200));
       enqueue.emit(offlineCloseMsrp(context.key));
+      if (context.stored > 0) enqueue.emit(offlineEnded(context.key, context.callee));
     }),
   },
 }).createMachine({

@@ -80,6 +80,12 @@ export const offlineBye = (key: string, dialog: unknown, reason: string) => ({ t
 /** Close the live MSRP session (a no-op after a restart: it is gone already). */
 export const offlineCloseMsrp = (key: string) => ({ type: 'offline.closeMsrp', key }) as const;
 
+/**
+ * The session ended: what was written may be delivered now if the user is reachable (an
+ * INVITE the proxy marked for offline answering while the user was registered but did not answer).
+ */
+export const offlineEnded = (key: string, callee: string) => ({ type: 'offline.ended', key, callee }) as const;
+
 export type OfflineSessionEffect =
   | ReturnType<typeof offlineAnswer>
   | ReturnType<typeof offlineGreet>
@@ -87,7 +93,8 @@ export type OfflineSessionEffect =
   | ReturnType<typeof offlineRefuseMessage>
   | ReturnType<typeof offlineRespond>
   | ReturnType<typeof offlineBye>
-  | ReturnType<typeof offlineCloseMsrp>;
+  | ReturnType<typeof offlineCloseMsrp>
+  | ReturnType<typeof offlineEnded>;
 
 export const OFFLINE_SESSION_EFFECT_TYPES = [
   'offline.answer',
@@ -97,4 +104,5 @@ export const OFFLINE_SESSION_EFFECT_TYPES = [
   'offline.respond',
   'offline.bye',
   'offline.closeMsrp',
+  'offline.ended',
 ] as const;

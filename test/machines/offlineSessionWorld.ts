@@ -113,6 +113,8 @@ function perform(w: World, e: OfflineSessionEffect): World {
       return { ...w, byesSent: w.byesSent + 1 };
     case 'offline.closeMsrp':
       return { ...w, msrpClosed: w.msrpClosed + 1, connected: false };
+    case 'offline.ended':
+      return w;
   }
 }
 

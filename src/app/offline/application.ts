@@ -136,7 +136,18 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
   const log = o.logger.child({ component: 'offline' });
   const domains = o.domains.map((d) => d.toLowerCase());
   const marker = cfg.markerHeader.toLowerCase();
-  const executor = new OfflineExecutor({ sip: o.sip, clock: o.clock, logger: log, dispatcher: o.dispatcher, mailboxPending: o.mailboxPending });
+  const executor = new OfflineExecutor({
+    sip: o.sip,
+    clock: o.clock,
+    logger: log,
+    dispatcher: o.dispatcher,
+    mailboxPending: o.mailboxPending,
+    // Marked INVITEs reach registered users too: deliver once the session is over.
+    onEnded: (callee) => {
+      if (stopped || o.contacts.contactsOf(callee).length === 0) return;
+      deliverTo(callee).catch((err: unknown) => log.error({ err, callee }, 'offline: delivery not started'));
+    },
+  });
   const runner = new DeliveryRunner({ sip: o.sip, msrp: o.msrp, clock: o.clock, logger: log, contacts: o.contacts, mailboxStore: o.mailboxStore, dispatcher: o.dispatcher });
   const account = o.account !== undefined && o.account !== '' ? o.account : `sip:offline@${domains[0] ?? 'localhost'}`;
   const messageWaiting = new MessageWaiting({

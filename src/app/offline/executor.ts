@@ -42,6 +42,8 @@ export interface OfflineExecutorOptions {
   readonly dispatcher: () => OfflineDispatcher;
   /** The mailbox executor's pending answers (an MSRP SEND waits there like a MESSAGE). */
   readonly mailboxPending: Map<string, StoreResponder>;
+  /** A session that stored messages ended (the application starts deliveries if the user is reachable). */
+  readonly onEnded?: (callee: string) => void;
 }
 
 /** SIP status of a mailbox store -> MSRP answer (RFC 4975 has no 5xx: refusals are 403). */
@@ -105,6 +107,10 @@ export class OfflineExecutor {
         s?.msrp.close('session-ended');
         return;
       }
+      case 'offline.ended':
+        // After the commits of the stores, which precede this effect's own commit.
+        queueMicrotask(() => this.o.onEnded?.(e.callee));
+        return;
       case 'offline.bye':
         void this.bye(e.dialog as DialogState, e.reason, actor);
         return;

@@ -87,6 +87,48 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
     }
   });
 
+  it('a marked INVITE for registered bob is answered with his domain greeting; his delivery starts when alice hangs up', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const parley = await startParley(testConfig(dir.path, { offlineGreetings: { 'parley.example': 'Bob is away, write to him' } }), clock);
+    const client = await new MsrpClient().start();
+    try {
+      const bob = client.session('active');
+      const uasPort = await freePort();
+      const uas = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
+      await new Promise((r) => setTimeout(r, 300));
+      await register(parley, uasPort);
+
+      const alice = client.session('active');
+      const caller = runSipp({ scenario: scenario('offline-caller-marked.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', alice.session.localUri] });
+      await until(() => parley.offline.executor.live.size === 1, 'the answered session');
+      const [live] = [...parley.offline.executor.live.values()];
+      alice.session.setRemote({ path: [live.msrp.localUri] });
+      assert.equal((await alice.session.connect()).status, 200);
+      await until(() => alice.received.length === 1, 'the greeting');
+      assert.equal(alice.received[0].body.toString(), 'Bob is away, write to him');
+      assert.equal((await alice.session.send(cpimText(ALICE, BOB, 'call me back', 'imdn-m'), 'message/cpim')).status, 200);
+      const bye = await caller;
+      assert.equal(bye.code, 0, describeRun(bye));
+
+      await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the delivery session answered');
+      const [out] = [...parley.offline.runner.live.values()];
+      bob.session.setRemote({ path: [out.localUri] });
+      assert.equal((await bob.session.connect()).status, 200);
+      const run = await uas;
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(bob.received.length, 1);
+      const cpim = parseCpim(bob.received[0].body);
+      assert.ok(!(cpim instanceof Error));
+      assert.equal(cpim.body.toString(), 'call me back');
+      await until(() => parley.mailbox.mailboxStore.count(BOB) === 0, 'the mailbox emptied');
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+
   it('a declined delivery session keeps the messages and is retried after the retry period', async () => {
     const dir = tempDir();
     const clock = new SimulatedClock();
