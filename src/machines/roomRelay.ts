@@ -49,6 +49,11 @@ export interface MessageReceived {
   readonly body: string;
   /** Arrival time (ms), the DateTime when the sender set none. */
   readonly at: number;
+  /**
+   * Already relayed chunk by chunk while it arrived (a large message, by the application's
+   * stream relay, with these same rules): the room stores and answers it, and relays nothing.
+   */
+  readonly relayed?: boolean;
 }
 
 export interface NicknameRequested {
@@ -92,7 +97,8 @@ export function decideRelay(ctx: RelayContext, e: MessageReceived): RoomEffect[]
     const others = joinedExcept(ctx, p.id).map((q) => q.session);
     const out: RoomEffect[] = [];
     if (!composing && ctx.historySize > 0) out.push(storeAppendHistory(ctx.room, ctx.historySize, message));
-    out.push(msrpAnswer(e.ref, 200), msrpRelay(ctx.room, others, message));
+    out.push(msrpAnswer(e.ref, 200));
+    if (e.relayed !== true) out.push(msrpRelay(ctx.room, others, message));
     return out;
   }
   // RFC 7701 / draft-ietf-simple-chat section 6.5: one recipient only.
@@ -100,6 +106,7 @@ export function decideRelay(ctx: RelayContext, e: MessageReceived): RoomEffect[]
   const target = targets[0];
   const recipients = joinedExcept(ctx, p.id).filter((q) => identityOf(q.uri) === target || identityOf(q.uri) === sender);
   if (!recipients.some((q) => identityOf(q.uri) === target)) return [msrpAnswer(e.ref, 403, `${target} is not in the room`)];
+  if (e.relayed === true) return [msrpAnswer(e.ref, 200)];
   return [msrpAnswer(e.ref, 200), msrpRelay(ctx.room, recipients.map((q) => q.session), { ...message, to: target })];
 }
 

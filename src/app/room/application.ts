@@ -40,6 +40,7 @@ import { formatUri, parseUri } from '../../transport/sip/uri.js';
 import { acceptSubscribe, CONFERENCE_EVENT, refreshSubscription, type Subscription } from '../../transport/sip/subscription.js';
 import { RoomExecutor, ROOM_ALLOW } from './executor.js';
 import { RoomOutbound } from './outbound.js';
+import { StreamRelay } from './stream.js';
 import { RoomHistory } from './history.js';
 import { Relay, type RelayLimits } from './relay.js';
 import { CHATROOM_CAPABILITIES, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
@@ -70,6 +71,8 @@ export interface RoomAppOptions {
   /** Policy of new ad-hoc rooms (default: anyone may create and join). */
   readonly defaultPolicy?: RoomPolicy;
   readonly relayLimits?: RelayLimits;
+  /** Messages larger than this are relayed chunk by chunk as they arrive (default 64 KiB). */
+  readonly streamThresholdBytes?: number;
   /** Benchmark hook: told after each relayed message is answered by its recipient. */
   readonly onDelivered?: (sessionId: string, status: number) => void;
 }
@@ -162,6 +165,13 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     },
   });
   const outbound = new RoomOutbound({ sip: o.sip, msrp: o.msrp, clock: o.clock, contactOf });
+  const stream = new StreamRelay({
+    msrp: o.msrp,
+    logger: log,
+    peek: (room) => o.dispatcher().peek(ROOM_KIND, room)?.context as ConferenceContext | undefined,
+    now: () => o.clock.now(),
+    ...(o.streamThresholdBytes !== undefined ? { thresholdBytes: o.streamThresholdBytes } : {}),
+  });
 
   const kind = roomKind({
     ...(o.ackTimeoutMs !== undefined ? { ackTimeoutMs: o.ackTimeoutMs } : {}),
@@ -195,18 +205,20 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
 
   function watch(session: MsrpSession, m: Membership): void {
     bySession.set(session.id, m);
-    session.on('message', (msg) => onSend(m, msg));
+    session.on('chunk', (c) => stream.onChunk(m.room, m.participantId, session.id, c));
+    session.on('message', (msg) => onSend(m, msg, stream.takeStreamed(session.id, msg.messageId)));
     session.on('nickname', (n) => onNickname(m, n));
     session.on('ended', ({ reason }) => {
       bySession.delete(session.id);
       relay.forget(session.id);
+      stream.forgetSession(session.id);
       // Closed by the room itself (left, kicked, dropped) or at shutdown: nothing to tell it.
       if (reason === 'left-room' || stopped) return;
       void send(m.room, ev.left(m.participantId, 'connection-lost'));
     });
   }
 
-  async function onSend(m: Membership, msg: IncomingMessage): Promise<void> {
+  async function onSend(m: Membership, msg: IncomingMessage, relayed: boolean): Promise<void> {
     const cpim = parseCpim(msg.body);
     if (cpim instanceof ProtocolError) return msg.respond(400, cpim.message);
     const ref = randomUUID();
@@ -223,6 +235,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
           contentType: cpim.contentType ?? 'text/plain',
           body: cpim.body.toString('base64'),
           at: o.clock.now(),
+          ...(relayed ? { relayed } : {}),
         }),
       );
       if (!msg.answered) msg.respond(r === 'absent' ? 481 : 500);

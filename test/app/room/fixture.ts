@@ -119,12 +119,15 @@ export interface Received {
   readonly text: string;
   readonly from: string;
   readonly nickname: string | undefined;
+  readonly messageId: string;
 }
 
 /** The MSRP side of one test participant. */
 export class ChatClient {
   readonly session: MsrpSession;
   readonly received: Received[] = [];
+  /** When the first chunk of each message came (performance.now()), by Message-ID. */
+  readonly firstChunkAt = new Map<string, number>();
 
   constructor(
     readonly endpoint: MsrpEndpoint,
@@ -133,11 +136,14 @@ export class ChatClient {
     answer = true,
   ) {
     this.session = endpoint.createSession({ setup: 'active' });
+    this.session.on('chunk', (c) => {
+      if (!this.firstChunkAt.has(c.messageId)) this.firstChunkAt.set(c.messageId, performance.now());
+    });
     this.session.on('message', (m) => {
       const c = parseCpim(m.body);
       if (answer) m.accept();
       if (c instanceof ProtocolError) return;
-      this.received.push({ cpim: c, text: c.body.toString('utf8'), from: c.from?.uri ?? '', nickname: c.from?.displayName });
+      this.received.push({ cpim: c, text: c.body.toString('utf8'), from: c.from?.uri ?? '', nickname: c.from?.displayName, messageId: m.messageId });
     });
   }
 
