@@ -3,5 +3,6 @@ export { createRoomApplication, ROOM_KIND, type RoomAppOptions, type RoomApplica
 export { RoomExecutor, ROOM_ALLOW } from './executor.js';
 export { RoomHistory, type StoredRoomMessage } from './history.js';
 export { RoomOutbound } from './outbound.js';
+export { StreamRelay } from './stream.js';
 export { Relay, defaultRelayLimits, noticeCpim, relayedCpim, type RelayLimits } from './relay.js';
 export { APP_HEADER, CHATROOM_CAPABILITIES, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
