@@ -116,7 +116,8 @@ export class MailboxExecutor {
   private async deliver(aor: string, seq: number, actor: ActorRef): Promise<void> {
     const m = this.o.store.get(aor, seq);
     let status = 0;
-    if (m !== undefined) {
+    // Read = fetched by the user meanwhile (src/app/offline/fetch.ts): gone for this path.
+    if (m !== undefined && m.read !== true) {
       const contacts = this.o.contacts.contactsOf(aor);
       if (contacts.length === 0) status = 480;
       else {

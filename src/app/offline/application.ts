@@ -148,7 +148,16 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
       deliverTo(callee).catch((err: unknown) => log.error({ err, callee }, 'offline: delivery not started'));
     },
   });
-  const runner = new DeliveryRunner({ sip: o.sip, msrp: o.msrp, clock: o.clock, logger: log, contacts: o.contacts, mailboxStore: o.mailboxStore, dispatcher: o.dispatcher });
+  const runner = new DeliveryRunner({
+    sip: o.sip,
+    msrp: o.msrp,
+    clock: o.clock,
+    logger: log,
+    contacts: o.contacts,
+    mailboxStore: o.mailboxStore,
+    dispatcher: o.dispatcher,
+    isFetching: (aor) => fetches.isFetching(aor),
+  });
   const account = o.account !== undefined && o.account !== '' ? o.account : `sip:offline@${domains[0] ?? 'localhost'}`;
   const messageWaiting = new MessageWaiting({
     sip: o.sip,
@@ -172,6 +181,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     mailboxStore: o.mailboxStore,
     trustAsserted: o.trustAsserted,
     maxBodyBytes: cfg.maxBodyBytes,
+    isDelivering: (aor) => runner.isDelivering(aor),
   });
   const accountAor = servedAor(account, domains) ?? account.toLowerCase();
   /** An INVITE to the Message-Account address (Request-URI, or To when a proxy rewrote it). */

@@ -42,6 +42,8 @@ export interface DeliveryRunnerOptions {
   readonly maxPerRun?: number;
   /** How long the answered client has to connect its MSRP (ms). Default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** True while the user fetches: a run then fails 486 and is retried, so nothing goes twice. */
+  readonly isFetching?: (aor: string) => boolean;
 }
 
 /** Rows scanned per mailbox when looking for one caller's messages (every read is bounded). */
@@ -62,6 +64,12 @@ export function sessionMessages(store: MailboxStore, aor: string, now: number, l
 type Outcome = { ok: true; delivered: number } | { ok: false; status: number; delivered: number };
 
 export class DeliveryRunner {
+  /** True while a delivery session runs for `aor` (a fetch then waits). */
+  isDelivering(aor: string): boolean {
+    for (const key of this.live.keys()) if (key.startsWith(`${aor} `)) return true;
+    return false;
+  }
+
   /** Outgoing MSRP sessions in progress, by delivery key (tests look at them; `stop` closes them). */
   readonly live = new Map<string, MsrpSession>();
   private readonly maxPerRun: number;
@@ -89,6 +97,7 @@ export class DeliveryRunner {
     const now = () => this.o.clock.now();
     // A run still going (its stall timer fired while it was slow): never two sessions at once.
     if (this.live.has(key)) return this.back(key, ev.runFailed(now(), run, 409, false, 0), actor);
+    if (this.o.isFetching?.(aor) === true) return this.back(key, ev.runFailed(now(), run, 486, false, 0), actor);
     const batch = sessionMessages(this.o.mailboxStore, aor, now(), this.maxPerRun + 1, caller);
     const more = batch.length > this.maxPerRun;
     const messages = batch.slice(0, this.maxPerRun);

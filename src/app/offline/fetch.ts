@@ -46,6 +46,8 @@ export interface FetchOptions {
   /** How long the user's client has to connect its MSRP (ms). Default 10 s. */
   readonly connectTimeoutMs?: number;
   readonly maxBodyBytes: number;
+  /** True while a delivery session runs for the user: a fetch then waits (486), so nothing goes twice. */
+  readonly isDelivering?: (aor: string) => boolean;
 }
 
 interface FetchSession {
@@ -68,6 +70,11 @@ export function unreadMessages(store: MailboxStore, aor: string, now: number, li
 }
 
 export class FetchSessions {
+  /** True while a fetch runs for `aor` (the delivery runner then waits). */
+  isFetching(aor: string): boolean {
+    return this.busy.has(aor);
+  }
+
   /** Live fetches by `<Call-ID>;<local tag>`. */
   readonly live = new Map<string, FetchSession>();
   /** Users with a fetch running: one at a time per mailbox, so nothing is sent twice. */
@@ -87,6 +94,7 @@ export class FetchSessions {
     if (aor === undefined) throw new ProtocolError('FETCH_NOT_LOCAL', 403, 'Forbidden - only local users have a mailbox');
     if (this.live.size >= (this.o.maxSessions ?? 100)) throw new ProtocolError('FETCH_BUSY', 486, 'Busy Here - too many fetches');
     if (this.busy.has(aor)) throw new ProtocolError('FETCH_RUNNING', 486, 'Busy Here - a fetch is running for this mailbox');
+    if (this.o.isDelivering?.(aor) === true) throw new ProtocolError('FETCH_DELIVERING', 486, 'Busy Here - messages are being delivered');
     if (!(getHeader(r, 'content-type') ?? '').toLowerCase().startsWith('application/sdp')) throw new ProtocolError('FETCH_NO_SDP', 488, 'Not Acceptable Here - an MSRP offer is required');
     const offer = parseMsrpOffer(r.body.toString('utf8'));
     if (offer instanceof ProtocolError) throw offer;
