@@ -111,6 +111,31 @@ describe('offline chat sessions with SIPp', { skip, concurrency: false }, () => 
     }
   });
 
+  it('a caller offering a=setup:passive is connected to by Parley after the ACK (RFC 6135)', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const parley = await startParley(testConfig(dir.path), clock);
+    const client = await new MsrpClient().start();
+    try {
+      const { session, received } = client.session('passive');
+      const sipp = runSipp({ scenario: scenario('offline-caller-passive.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', session.localUri] });
+      await until(() => parley.offline.executor.live.size === 1, 'the answered session');
+      const [live] = [...parley.offline.executor.live.values()];
+      assert.equal(live.msrp.setup, 'active');
+      assert.equal(session.setRemote({ path: [live.msrp.localUri] }), undefined);
+      await until(() => received.length === 1, 'the greeting over the connection Parley opened');
+      await write(parley, session, 1);
+      clock.advance(90_000);
+      const run = await sipp;
+      assert.equal(run.code, 0, describeRun(run));
+      assert.match(run.messages, /a=setup:active/);
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+
   it('a restart during the 90 s window still ends it on time and loses nothing', async () => {
     const dir = tempDir();
     const clock = new SimulatedClock();
