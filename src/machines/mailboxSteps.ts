@@ -4,7 +4,7 @@
  * (`mailbox.ts`) applies a draft with one `enqueueActions`; tests can call these directly.
  *
  * Delivery is a "pass" over the stored seqs in order: read a batch (`mailbox.loadBatch`),
- * send at most `maxInFlight` at once, read the next batch when the queue runs dry, end when the
+ * send at most `maxInFlight` at once, read the next batch when less than a window is queued, end when the
  * last read said "exhausted" and nothing is in flight. A pass never sends a seq twice (the
  * cursor only moves forward), and a new pass starts only after the previous one ended, i.e.
  * after every delete of the previous pass was stepped and, since LMDB commits in order, is
@@ -165,7 +165,7 @@ export function startPass(d: Draft): void {
   pump(d);
 }
 
-/** Sends what the window allows; reads the next batch when the queue is empty. */
+/** Sends what the window allows; reads the next batch when less than a window is queued. */
 export function pump(d: Draft): void {
   let pass = d.ctx.pass;
   if (pass === null || !d.ctx.online) return settleStall(d);
@@ -177,7 +177,8 @@ export function pump(d: Draft): void {
     d.emit(mailboxDeliver(d.ctx.aor, p.seq, p.reminder));
   }
   pass = { ...pass, queue };
-  if (queue.length === 0 && !pass.exhausted && !pass.loading) {
+  // Read ahead while the queue is shorter than a window: the window never waits for a read.
+  if (queue.length < d.cfg.maxInFlight && !pass.exhausted && !pass.loading) {
     pass = { ...pass, loading: true };
     d.emit(mailboxLoadBatch(d.ctx.aor, pass.cursor, d.cfg.batchSize));
   }

@@ -38,7 +38,7 @@ export const defaultMailboxConfig: MailboxConfig = Object.freeze({
   cleanPeriod: 5,
   expireTimeMs: 259_200_000,
   maxInFlight: 50,
-  batchSize: 100,
+  batchSize: 50,
   stallMs: 40_000,
   notifySender: false,
   maxSubscribers: 10,
@@ -57,7 +57,7 @@ export interface Pass {
   readonly loading: boolean;
   /** The last read returned the end of the mailbox. */
   readonly exhausted: boolean;
-  /** Loaded, not yet sent (at most `batchSize`). */
+  /** Loaded, not yet sent (fewer than `maxInFlight` + `batchSize`). */
   readonly queue: readonly Pending[];
   /** Deliveries that failed in this pass: a retry is due after `checkTimeMs`. */
   readonly failed: number;

@@ -99,3 +99,28 @@ test('DELIVERY_RESULTS takes answers exactly as one DELIVERY_RESULT each, refill
   assert.equal(ctx.stallAt, null, 'nothing awaited: no stall timer');
   assert.ok(!ids.includes('stall'), 'a stall timer armed then disarmed in one step is not armed');
 });
+
+test('a pass reads ahead when less than a window is queued: the window never waits for a read', () => {
+  // Window 3, batches of 10: 12 stored.
+  const items = Array.from({ length: 12 }, (_, i) => item(i + 1));
+  const big = { ...config, maxMessages: 0 };
+  const stepper = new Stepper(createMailboxMachine(big));
+  const [s0] = stepper.initial({ aor: AOR, online: false });
+  let [snap, acts] = stepper.step(s0, ev.storeMany(T0, items));
+  [snap, acts] = stepper.step(snap, ev.online(T0 + 1));
+  assert.deepEqual(emitted(acts).filter((e) => e.type === 'mailbox.loadBatch').map((e) => e.after), [0]);
+  const entries = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, expiresAt: T0 + 1e9 }));
+  [snap, acts] = stepper.step(snap, ev.batchLoaded(T0 + 2, 0, entries(1, 10), false));
+  assert.deepEqual(emitted(acts).filter((e) => e.type === 'mailbox.deliver').map((e) => e.seq), [1, 2, 3]);
+  [snap, acts] = stepper.step(snap, ev.deliveryResults(T0 + 3, [1, 2, 3].map((seq) => ({ seq, status: 200 }))));
+  assert.deepEqual(emitted(acts).filter((e) => e.type === 'mailbox.loadBatch'), [], '4 queued: no read yet');
+  [snap, acts] = stepper.step(snap, ev.deliveryResults(T0 + 4, [4, 5, 6].map((seq) => ({ seq, status: 200 }))));
+  const effects = emitted(acts);
+  assert.deepEqual(effects.filter((e) => e.type === 'mailbox.deliver').map((e) => e.seq), [7, 8, 9]);
+  assert.deepEqual(effects.filter((e) => e.type === 'mailbox.loadBatch').map((e) => e.after), [10], 'one queued: read the next batch now');
+  [snap, acts] = stepper.step(snap, ev.batchLoaded(T0 + 5, 10, entries(11, 12), true));
+  [snap, acts] = stepper.step(snap, ev.deliveryResults(T0 + 6, [7, 8, 9].map((seq) => ({ seq, status: 200 }))));
+  assert.deepEqual(emitted(acts).filter((e) => e.type === 'mailbox.deliver').map((e) => e.seq), [10, 11, 12], 'in order, each once');
+  [snap] = stepper.step(snap, ev.deliveryResults(T0 + 7, [10, 11, 12].map((seq) => ({ seq, status: 200 }))));
+  assert.equal(snap.status, 'done', 'all delivered: the mailbox stops');
+});
