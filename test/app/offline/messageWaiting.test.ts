@@ -121,4 +121,30 @@ describe('text message-waiting and fetch with SIPp', { skip, concurrency: false 
       dir.remove();
     }
   });
+
+  it('a fetch also carries what came by SIP MESSAGE, as CPIM from its sender with the stored time', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const parley = await startParley(testConfig(dir.path), clock);
+    const client = await new MsrpClient().start();
+    try {
+      const storedAt = clock.now();
+      const stored = await runSipp({ scenario: scenario('mailbox-store.xml'), port: parley.sipPort, transport: 'u1', calls: 2 });
+      assert.equal(stored.code, 0, describeRun(stored));
+      const got = await fetchAs(parley, client, 'bob');
+      assert.deepEqual(
+        got.map((m) => {
+          const cpim = parseCpim(m.body);
+          assert.ok(!(cpim instanceof Error));
+          return [cpim.from?.uri, cpim.contentType, cpim.body.toString().trim(), cpim.dateTime];
+        }),
+        [1, 2].map((i) => [ALICE, 'text/plain', `msg ${i}`, new Date(storedAt).toISOString()]),
+      );
+      await until(() => parley.mailbox.mailboxStore.summary(BOB).oldCount === 2, 'both read');
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
 });
