@@ -146,6 +146,12 @@ export function procAddress(address: string, v6: boolean): string {
   const bytes: number[] = [];
   if (!v6) bytes.push(...address.split('.').map(Number));
   else {
+    // An embedded IPv4 tail (`::ffff:192.0.2.1`) is two 16-bit groups.
+    const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+    if (v4) {
+      const [a, b, c, d] = v4.slice(1).map(Number);
+      address = address.slice(0, v4.index) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+    }
     const [head, tail = ''] = address.split('::');
     const h = head ? head.split(':') : [];
     const t = tail ? tail.split(':') : [];

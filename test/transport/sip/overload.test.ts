@@ -19,7 +19,8 @@ import { defaultSipLimits } from '../../../src/transport/sip/limits.js';
 import type { SipResponse } from '../../../src/transport/sip/message.js';
 import { getHeader } from '../../../src/transport/sip/headers.js';
 import { TransactionTable } from '../../../src/transport/sip/transaction/table.js';
-import { UdpTransport } from '../../../src/transport/sip/udp.js';
+import { procAddress, UdpTransport } from '../../../src/transport/sip/udp.js';
+import { endianness } from 'node:os';
 
 const logger = pino({ level: 'silent' });
 const TEST_TIMEOUT = { timeout: 20_000 };
@@ -217,6 +218,17 @@ describe('overload: table and defaults', () => {
 });
 
 describe('overload: UDP datagrams the kernel dropped are counted and logged', { timeout: 20_000, skip: process.platform === 'linux' ? false : 'reads /proc/net/udp' }, () => {
+  it('matches the socket by its address as /proc/net/udp prints it', () => {
+    const le = endianness() === 'LE';
+    assert.equal(procAddress('127.0.0.1', false), le ? '0100007F' : '7F000001');
+    assert.equal(procAddress('0.0.0.0', false), '00000000');
+    assert.equal(procAddress('::', true), '0'.repeat(32));
+    if (le) {
+      assert.equal(procAddress('::1', true), '00000000000000000000000001000000');
+      assert.equal(procAddress('::ffff:127.0.0.1', true), '0000000000000000FFFF00000100007F');
+    }
+  });
+
   it('reads the drop counter of the socket after a flood it could not read', async () => {
     const warnings: string[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
