@@ -42,6 +42,8 @@ export interface DeliveryRunnerOptions {
   readonly maxPerRun?: number;
   /** How long the answered client has to connect its MSRP (ms). Default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** Most delivery sessions at once in this process; beyond it a run fails 503 and is retried. Default 200. */
+  readonly maxRuns?: number;
   /** True while the user fetches: a run then fails 486 and is retried, so nothing goes twice. */
   readonly isFetching?: (aor: string) => boolean;
 }
@@ -98,6 +100,7 @@ export class DeliveryRunner {
     // A run still going (its stall timer fired while it was slow): never two sessions at once.
     if (this.live.has(key)) return this.back(key, ev.runFailed(now(), run, 409, false, 0), actor);
     if (this.o.isFetching?.(aor) === true) return this.back(key, ev.runFailed(now(), run, 486, false, 0), actor);
+    if (this.live.size >= (this.o.maxRuns ?? 200)) return this.back(key, ev.runFailed(now(), run, 503, false, 0), actor);
     const batch = sessionMessages(this.o.mailboxStore, aor, now(), this.maxPerRun + 1, caller);
     const more = batch.length > this.maxPerRun;
     const messages = batch.slice(0, this.maxPerRun);
