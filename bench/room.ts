@@ -54,7 +54,8 @@ async function serve(dataDir: string): Promise<void> {
     if (m.type === 'mem') {
       (globalThis as { gc?: () => void }).gc?.();
       const u = process.memoryUsage();
-      send({ type: 'mem', heapUsed: u.heapUsed, rss: u.rss, sessions: server.context.msrp.sessionCount });
+      const c = process.cpuUsage();
+      send({ type: 'mem', heapUsed: u.heapUsed, rss: u.rss, sessions: server.context.msrp.sessionCount, cpuMs: (c.user + c.system) / 1000 });
     } else if (m.type === 'stop') {
       void server.stop().then(() => process.exit(0));
     }
@@ -223,7 +224,7 @@ async function main(): Promise<void> {
   const msrp = new MsrpEndpoint({ listen: { host: '127.0.0.1', port: 0 }, clock: systemClock(), logger, responseTimeoutMs: 60_000 });
   await msrp.start();
   try {
-    type Mem = { heapUsed: number; rss: number; sessions: number };
+    type Mem = { heapUsed: number; rss: number; sessions: number; cpuMs: number };
     const m0 = await child.ask<Mem>('mem');
 
     // 1. One room of 100, 100 msg/s.
@@ -237,7 +238,9 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500)); // join notices settle
     const m1 = await child.ask<Mem>('mem');
     await runLoad([{ room: big, members }], 100, seconds, track, load);
+    const m1b = await child.ask<Mem>('mem');
     report(`1 room x 100 participants, 100 msg/s for ${seconds} s`, load);
+    console.log(`  server CPU ${(m1b.cpuMs - m1.cpuMs).toFixed(0)} ms = ${(((m1b.cpuMs - m1.cpuMs) * 1000) / load.deliveries).toFixed(0)} us per delivery; client CPU ${(process.cpuUsage().user / 1000).toFixed(0)} ms so far`);
     console.log(`  server heap per participant (100-room): ${((m1.heapUsed - m0.heapUsed) / 100 / 1024).toFixed(1)} KiB`);
     for (const m of members) m.session.close();
     await new Promise((r) => setTimeout(r, 1000));
@@ -263,7 +266,9 @@ async function main(): Promise<void> {
       `1,000 rooms x 5: server heap +${(dHeap / 1048576).toFixed(1)} MiB (${(dHeap / 1000 / 1024).toFixed(1)} KiB per room, ${(dHeap / 5000 / 1024).toFixed(1)} KiB per participant incl. its MSRP session and TCP socket); RSS +${(dRss / 1048576).toFixed(1)} MiB; server MSRP sessions ${m3.sessions}`,
     );
     await runLoad(rooms, 1000, seconds, track2, load2);
+    const m4 = await child.ask<Mem>('mem');
     report(`1,000 rooms x 5 participants, 1,000 msg/s for ${seconds} s`, load2);
+    console.log(`  server CPU ${(m4.cpuMs - m3.cpuMs).toFixed(0)} ms = ${(((m4.cpuMs - m3.cpuMs) * 1000) / load2.deliveries).toFixed(0)} us per delivery (incl. the SEND, its commit and answer)`);
   } finally {
     child.proc.send({ type: 'stop' });
     await new Promise((r) => child.proc.once('exit', r));
