@@ -113,7 +113,8 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     log,
     (sessionId) => {
       const m = bySession.get(sessionId);
-      if (m !== undefined) send(m.room, ev.left(m.participantId, 'slow'));
+      // Told while the room's effects are being handed out: the drop is a later event.
+      if (m !== undefined) queueMicrotask(() => void send(m.room, ev.left(m.participantId, 'slow')));
     },
     o.relayLimits,
     o.onDelivered,
@@ -210,6 +211,8 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     session.on('nickname', (n) => onNickname(m, n));
     session.on('ended', ({ reason }) => {
       bySession.delete(session.id);
+      // Every way out of the room (BYE, kick, drop, room deleted) closes the session.
+      byDialog.delete(m.participantId);
       relay.forget(session.id);
       stream.forgetSession(session.id);
       // Closed by the room itself (left, kicked, dropped) or at shutdown: nothing to tell it.
