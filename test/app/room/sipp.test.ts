@@ -18,6 +18,7 @@ import { conferenceEvents } from '../../../src/machines/conference.js';
 import { buildIsComposing, IS_COMPOSING_CONTENT_TYPE } from '../../../src/formats/isComposing.js';
 import { openPolicy } from '../../../src/machines/policy.js';
 import { buildInDialogRequest, type DialogState } from '../../../src/transport/sip/dialog.js';
+import { getHeader } from '../../../src/transport/sip/headers.js';
 import type { MsrpEndpoint } from '../../../src/transport/msrp/endpoint.js';
 import { tempDir } from '../../helpers/runtime.js';
 import { freePort, SIPP } from '../../helpers/sipp.js';
@@ -239,7 +240,7 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     assert.equal(participantOf(p, ROOM, 'dave'), undefined);
   });
 
-  it('a join without usable MSRP chat media gets 488; one the policy refuses gets 403; MESSAGE to a room 405', async () => {
+  it('a join without usable MSRP chat media gets 488; one the policy refuses gets 403; MESSAGE to a room 405; OPTIONS 200 with isfocus', async () => {
     const audio = await sipp({ scenario: scenario('room-join-488.xml'), port: p.sipPort, keys: { user: 'frank', room: 'dev' } }).done;
     assert.equal(audio.code, 0, describeRun(audio));
     const closed = 'sip:closed@conference.parley.example';
@@ -248,8 +249,16 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     const refused = await sipp({ scenario: scenario('room-join-403.xml'), port: p.sipPort, keys: { user: 'frank', room: 'closed' } }).done;
     assert.equal(refused.code, 0, describeRun(refused));
     assert.deepEqual(roomContext(p, closed)?.participants, {});
-    const msg = await p.server.context.sip.sendRequest({ method: 'MESSAGE', uri: ROOM, headers: [{ name: 'content-type', value: 'text/plain' }], body: 'hi' }, { destination: { host: '127.0.0.1', port: p.sipPort, transport: 'udp' } });
+    const to = { destination: { host: '127.0.0.1', port: p.sipPort, transport: 'udp' as const } };
+    const msg = await p.server.context.sip.sendRequest({ method: 'MESSAGE', uri: ROOM, headers: [{ name: 'content-type', value: 'text/plain' }], body: 'hi' }, to);
     assert.equal(msg.status, 405);
+    // Discovery (RFC 4579 5.2): OPTIONS to the room answers with the focus Contact.
+    const opts = await p.server.context.sip.sendRequest({ method: 'OPTIONS', uri: ROOM }, to);
+    assert.equal(opts.status, 200);
+    assert.match(getHeader(opts, 'contact') ?? '', /^<sip:dev@127\.0\.0\.1:\d+>;isfocus$/);
+    assert.match(getHeader(opts, 'allow-events') ?? '', /conference/);
+    // OPTIONS elsewhere still gets the stack's answer (the server's fallback).
+    assert.equal((await p.server.context.sip.sendRequest({ method: 'OPTIONS', uri: 'sip:127.0.0.1' }, to)).status, 200);
   });
 
   it('an INVITE with a dial-out list (RFC 5366) creates the room and, once its creator joined, REFERs each listed user to it', async () => {
