@@ -95,6 +95,11 @@ export const offlineSessionMachine = setup({
       enqueue.emit(offlineBye(context.key, context.dialog, event.type === 'GRACE_ENDED' ? 'grace window over' : 'MSRP connection lost'));
       if (context.stored > 0) enqueue.emit(offlineEnded(context.key, context.callee));
     }),
+    endCancelled: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ endReason: 'cancel' });
+      enqueue.cancel(GRACE_TIMER);
+      enqueue.emit(offlineCloseMsrp(context.key));
+    }),
     endByCaller: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'BYE_RECEIVED') return;
       enqueue.assign({ endReason: 'bye' });
@@ -120,6 +125,8 @@ export const offlineSessionMachine = setup({
         GRACE_ENDED: { target: 'ended', actions: 'endByUs' },
         MSRP_CLOSED: { target: 'ended', actions: 'endByUs' },
         BYE_RECEIVED: { target: 'ended', actions: 'endByCaller' },
+        // Only before anything was stored: a cancelled INVITE never had a dialog or a connection.
+        CANCELLED: { guard: ({ context }) => context.stored === 0, target: 'ended', actions: 'endCancelled' },
       },
     },
     ended: { type: 'final' },

@@ -36,6 +36,8 @@ export type OfflineSessionEvent =
   /** A complete MSRP SEND; `ref` names its pending MSRP transaction. */
   | { type: 'MESSAGE_RECEIVED'; at: number; ref: string; message: IncomingMessage; dedupKeys: readonly string[] }
   | { type: 'BYE_RECEIVED'; at: number; requestRef: string }
+  /** The INVITE was cancelled before our 200 went out (the transport answered 487): no dialog, no BYE. */
+  | { type: 'CANCELLED'; at: number }
   /** The MSRP connection was lost (or refused) before the window ended. */
   | { type: 'MSRP_CLOSED'; at: number; reason: string }
   /** Durable timer: the grace window is over. */
@@ -48,6 +50,7 @@ export const offlineSessionEvents = {
   messageReceived: (at: number, ref: string, message: IncomingMessage, dedupKeys: readonly string[]) =>
     ({ type: 'MESSAGE_RECEIVED', at, ref, message, dedupKeys }) as const,
   byeReceived: (at: number, requestRef: string) => ({ type: 'BYE_RECEIVED', at, requestRef }) as const,
+  cancelled: (at: number) => ({ type: 'CANCELLED', at }) as const,
   msrpClosed: (at: number, reason: string) => ({ type: 'MSRP_CLOSED', at, reason }) as const,
   graceEnded: (at: number) => ({ type: 'GRACE_ENDED', at }) as const,
 };

@@ -26,13 +26,14 @@ const EVENTS: WorldEvent[] = [
   { type: 'lost' },
   { type: 'fire' },
   { type: 'restart' },
+  { type: 'cancel' },
 ];
 
 function serialize(w: World): string {
   const c = ctxOf(w);
   return [
     JSON.stringify(w.snap?.value ?? null), w.ended, c?.greeted, c?.acked, c?.stored, w.connected, w.sent.length, w.storing.length, w.lost.length,
-    w.mailbox.length, Object.keys(w.timers).join(','), w.callerBye, w.byesSent, w.greetings,
+    w.mailbox.length, Object.keys(w.timers).join(','), w.callerBye, w.byesSent, w.greetings, w.cancelled,
   ].join('|');
 }
 
@@ -141,6 +142,14 @@ describe('offline session machine, scenarios', () => {
     w = step(w, { type: 'advance', ms: 60_000 });
     assert.equal(w.byesSent, 1);
     assert.deepEqual(w.mailbox, ['m1']);
+  });
+
+  it('an INVITE cancelled before the answer went out ends the session without a BYE', () => {
+    const w = run({ type: 'offer' }, { type: 'cancel' });
+    assert.ok(w.ended);
+    assert.equal(w.byesSent, 0);
+    assert.equal(w.msrpClosed, 1);
+    assert.deepEqual(w.timers, {});
   });
 
   it('the loss of the MSRP connection ends the session with a BYE', () => {

@@ -50,6 +50,8 @@ export interface World {
   readonly msrpClosed: number;
   /** The caller hung up (its BYE). */
   readonly callerBye: boolean;
+  /** The INVITE was cancelled before the answer went out. */
+  readonly cancelled: boolean;
 }
 
 export type WorldEvent =
@@ -62,12 +64,13 @@ export type WorldEvent =
   | { type: 'lost' }
   | { type: 'fire' }
   | { type: 'advance'; ms: number }
-  | { type: 'restart' };
+  | { type: 'restart' }
+  | { type: 'cancel' };
 
 export function emptyWorld(): World {
   return {
     snap: undefined, ended: false, now: T0, offeredAt: null, timers: {}, connected: false, sent: [], storing: [], lost: [], mailbox: [], answers: {},
-    inviteAnswers: 0, greetings: 0, greetedBeforeConnect: false, byesSent: 0, byeAnswers: 0, msrpClosed: 0, callerBye: false,
+    inviteAnswers: 0, greetings: 0, greetedBeforeConnect: false, byesSent: 0, byeAnswers: 0, msrpClosed: 0, callerBye: false, cancelled: false,
   };
 }
 
@@ -154,6 +157,8 @@ export function step(w: World, e: WorldEvent): World {
       if (t !== undefined && t.due <= x.now) x = step({ ...x, now: t.due }, { type: 'fire' });
       return { ...x, now: w.now + e.ms };
     }
+    case 'cancel':
+      return deliver({ ...w, cancelled: w.snap !== undefined && (ctxOf(w)?.stored ?? 0) === 0 ? true : w.cancelled }, ev.cancelled(w.now));
     case 'restart': {
       // The process dies: live MSRP and unanswered stores are gone; snapshot and timers stay.
       const lost = [...w.lost, ...w.storing];
@@ -185,7 +190,8 @@ export function brokenInvariant(w: World): string | undefined {
     if (Object.keys(w.timers).length > 0) return 'timer left after the end';
     if (w.msrpClosed !== 1) return 'MSRP not closed exactly once';
     if (w.callerBye && (w.byeAnswers !== 1 || w.byesSent !== 0)) return 'caller BYE not answered once, or BYE sent after it';
-    if (!w.callerBye && w.byesSent !== 1) return 'ended without exactly one BYE';
+    if (w.cancelled && w.byesSent !== 0) return 'BYE sent for a cancelled INVITE';
+    if (!w.callerBye && !w.cancelled && w.byesSent !== 1) return 'ended without exactly one BYE';
     if (w.offeredAt !== null && w.byesSent === 1 && !w.callerBye && w.now > w.offeredAt + GRACE_MS) return 'BYE later than the grace window';
   }
   // Every SEND is answered, or waits for the mailbox's commit, or was lost unanswered in a restart.

@@ -14,7 +14,8 @@ import { buildCpim, serializeCpim, CPIM_CONTENT_TYPE } from '../../formats/cpim.
 import type { MsrpSession, IncomingMessage as MsrpIncoming } from '../../transport/msrp/session.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { buildInDialogRequest, type DialogState } from '../../transport/sip/dialog.js';
-import type { OfflineSessionEffect } from '../../machines/offlineSessionEffects.js';
+import { offlineSessionEvents, type OfflineSessionEffect } from '../../machines/offlineSessionEffects.js';
+import { OFFLINE_SESSION_KIND } from '../../actors/offlineSessionKind.js';
 import { mailboxEvents } from '../../machines/mailboxTypes.js';
 import type { StoreResponder } from '../mailbox/executor.js';
 
@@ -69,6 +70,16 @@ export class OfflineExecutor {
         this.pendingSip.delete(e.requestRef);
         const s = this.live.get(e.key);
         if (req === undefined) return;
+        if (req.cancelled) {
+          // CANCEL won the race with our commit (the transport sent 487): end the session quietly.
+          queueMicrotask(() => {
+            this.o
+              .dispatcher()
+              .dispatch(OFFLINE_SESSION_KIND, e.key, offlineSessionEvents.cancelled(this.o.clock.now()))
+              .catch((err: unknown) => actor.logger.error({ err }, 'offline: cancel not committed'));
+          });
+          return;
+        }
         if (s === undefined) return req.respond(500, 'Server Internal Error - session lost');
         req.respond(200, 'OK', { headers: [{ name: 'content-type', value: 'application/sdp' }], body: s.sdp });
         return;
