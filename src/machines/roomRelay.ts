@@ -50,10 +50,11 @@ export interface MessageReceived {
   /** Arrival time (ms), the DateTime when the sender set none. */
   readonly at: number;
   /**
-   * Already relayed chunk by chunk while it arrived (a large message, by the application's
-   * stream relay, with these same rules): the room stores and answers it, and relays nothing.
+   * Sessions that already got it chunk by chunk while it arrived (a large message, streamed by
+   * the application with these same rules): the room stores and answers it as usual and
+   * relays it only to the recipients not in this list (e.g. someone who joined meanwhile).
    */
-  readonly relayed?: boolean;
+  readonly relayedTo?: readonly string[];
 }
 
 export interface NicknameRequested {
@@ -94,11 +95,11 @@ export function decideRelay(ctx: RelayContext, e: MessageReceived): RoomEffect[]
     body: e.body,
   };
   if (targets.length === 0) {
-    const others = joinedExcept(ctx, p.id).map((q) => q.session);
+    const others = notRelayed(e, joinedExcept(ctx, p.id).map((q) => q.session));
     const out: RoomEffect[] = [];
     if (!composing && ctx.historySize > 0) out.push(storeAppendHistory(ctx.room, ctx.historySize, message));
     out.push(msrpAnswer(e.ref, 200));
-    if (e.relayed !== true) out.push(msrpRelay(ctx.room, others, message));
+    if (others.length > 0 || e.relayedTo === undefined) out.push(msrpRelay(ctx.room, others, message));
     return out;
   }
   // RFC 7701 / draft-ietf-simple-chat section 6.5: one recipient only.
@@ -106,8 +107,14 @@ export function decideRelay(ctx: RelayContext, e: MessageReceived): RoomEffect[]
   const target = targets[0];
   const recipients = joinedExcept(ctx, p.id).filter((q) => identityOf(q.uri) === target || identityOf(q.uri) === sender);
   if (!recipients.some((q) => identityOf(q.uri) === target)) return [msrpAnswer(e.ref, 403, `${target} is not in the room`)];
-  if (e.relayed === true) return [msrpAnswer(e.ref, 200)];
-  return [msrpAnswer(e.ref, 200), msrpRelay(ctx.room, recipients.map((q) => q.session), { ...message, to: target })];
+  const sessions = notRelayed(e, recipients.map((q) => q.session));
+  if (sessions.length === 0 && e.relayedTo !== undefined) return [msrpAnswer(e.ref, 200)];
+  return [msrpAnswer(e.ref, 200), msrpRelay(ctx.room, sessions, { ...message, to: target })];
+}
+
+function notRelayed(e: MessageReceived, sessions: unknown[]): unknown[] {
+  const done = e.relayedTo;
+  return done === undefined ? sessions : sessions.filter((s) => !done.includes(s as string));
 }
 
 /** Whether the nickname is well formed: 1-64 characters, no control characters. */

@@ -171,6 +171,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     logger: log,
     peek: (room) => o.dispatcher().peek(ROOM_KIND, room)?.context as ConferenceContext | undefined,
     now: () => o.clock.now(),
+    idle: (sessionId) => relay.isIdle(sessionId),
     ...(o.streamThresholdBytes !== undefined ? { thresholdBytes: o.streamThresholdBytes } : {}),
   });
 
@@ -221,7 +222,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     });
   }
 
-  async function onSend(m: Membership, msg: IncomingMessage, relayed: boolean): Promise<void> {
+  async function onSend(m: Membership, msg: IncomingMessage, relayedTo: readonly string[] | undefined): Promise<void> {
     const cpim = parseCpim(msg.body);
     if (cpim instanceof ProtocolError) return msg.respond(400, cpim.message);
     const ref = randomUUID();
@@ -238,7 +239,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
           contentType: cpim.contentType ?? 'text/plain',
           body: cpim.body.toString('base64'),
           at: o.clock.now(),
-          ...(relayed ? { relayed } : {}),
+          ...(relayedTo !== undefined ? { relayedTo } : {}),
         }),
       );
       if (!msg.answered) msg.respond(r === 'absent' ? 481 : 500);

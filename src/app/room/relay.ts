@@ -88,6 +88,12 @@ export class Relay {
     }
   }
 
+  /** True when nothing is queued or on its way to the session. */
+  isIdle(sessionId: string): boolean {
+    const box = this.outboxes.get(sessionId);
+    return box === undefined || (box.count === 0 && !box.slow);
+  }
+
   /** Forgets a session's outbox (participant gone). */
   forget(sessionId: string): void {
     this.outboxes.delete(sessionId);

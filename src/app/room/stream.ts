@@ -34,6 +34,12 @@ export interface StreamRelayOptions {
   /** The room's current state (read only). */
   readonly peek: (room: string) => ConferenceContext | undefined;
   readonly now: () => number;
+  /**
+   * True when nothing waits in the session's outbox: only such recipients get a message
+   * streamed (a streamed message must not overtake what is queued for them); the others get
+   * it whole, after what waits, when it is complete.
+   */
+  readonly idle: (sessionId: string) => boolean;
   /** Messages up to this size are relayed whole. Default 64 KiB. */
   readonly thresholdBytes?: number;
   /** Most messages streamed at once; beyond, messages are relayed whole. Default 1,000. */
@@ -50,8 +56,8 @@ interface Stream {
 
 export class StreamRelay {
   private readonly streams = new Map<string, Stream>();
-  /** Messages fully streamed, waiting for the application to hand them to the room. */
-  private readonly done = new Set<string>();
+  /** Messages fully streamed, with their recipients, waiting to be handed to the room. */
+  private readonly done = new Map<string, readonly string[]>();
   private readonly threshold: number;
   private readonly max: number;
   private readonly idPrefix = randomBytes(6).toString('hex');
@@ -74,13 +80,16 @@ export class StreamRelay {
     this.forward(st, { start, end: start + chunk.body.length - 1, total: st.total }, chunk.flag, chunk.body);
     if (chunk.flag !== '+') {
       this.streams.delete(key);
-      if (chunk.flag === '$') this.done.add(key);
+      if (chunk.flag === '$') this.done.set(key, st.targets);
     }
   }
 
-  /** True (once) when this complete message was already streamed to its recipients. */
-  takeStreamed(sessionId: string, messageId: string): boolean {
-    return this.done.delete(`${sessionId}\u0000${messageId}`);
+  /** The sessions this complete message was streamed to (once), or undefined when it was not. */
+  takeStreamed(sessionId: string, messageId: string): readonly string[] | undefined {
+    const key = `${sessionId}\u0000${messageId}`;
+    const to = this.done.get(key);
+    this.done.delete(key);
+    return to;
   }
 
   /** The sender's session ended: its unfinished streams are aborted (`#`, RFC 4975 7.1.1). */
@@ -90,7 +99,7 @@ export class StreamRelay {
       this.streams.delete(key);
       this.forward(st, { start: 1, end: 0, total: st.total }, '#', Buffer.alloc(0));
     }
-    for (const key of this.done) if (key.startsWith(`${sessionId}\u0000`)) this.done.delete(key);
+    for (const key of this.done.keys()) if (key.startsWith(`${sessionId}\u0000`)) this.done.delete(key);
   }
 
   private start(key: string, room: string, participantId: string, chunk: IncomingChunk): void {
@@ -112,10 +121,11 @@ export class StreamRelay {
     });
     const relay = decided.find((e) => e.type === 'msrp.relay');
     if (relay === undefined || relay.type !== 'msrp.relay') return; // refused: the room answers at the end
+    if (!relay.sessions.some((s) => typeof s === 'string' && this.o.idle(s))) return;
     const header = relayedCpim(relay.message); // empty body: just the rewritten header block
     const delta = header.length - (chunk.body.length - cpim.body.length);
     const st: Stream = {
-      targets: relay.sessions.filter((s): s is string => typeof s === 'string'),
+      targets: relay.sessions.filter((s): s is string => typeof s === 'string' && this.o.idle(s)),
       messageId: `${this.idPrefix}s${(++this.counter).toString(36)}`,
       delta,
       total: total === undefined ? undefined : total + delta,
