@@ -34,7 +34,10 @@
  * db_sqlite sets no busy timeout, so with 2 or more workers most m_store calls fail with
  * "database is locked" (measured: 2 workers stored 135 of 1,000, 4 workers 4 of 1,000).
  *
- * CPU: user+system seconds of the server's processes during each phase (/proc).
+ * CPU: user+system seconds of the server's processes during each phase (/proc); the ratio line
+ * also gives Kamailio's CPU per message over Parley's, which depends less than the rates on
+ * what else runs on the machine (rates here are bounded by CPU share and, for msilo, fsync
+ * latency: `dd if=/dev/zero of=x bs=4k count=200 oflag=dsync` shows the latter).
  * The machine is shared and small: quote `uptime` with the figures and run twice.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -432,8 +435,12 @@ for (let round = 1; round <= rounds; round++) {
       const sr = p.store.rate / k.store.rate;
       const dr = p.delivery.rate / k.delivery.rate;
       const clean = p.left === 0 && p.delivery.duplicates === 0 && p.store.accepted === n && p.delivery.received === n;
+      // CPU per message: less sensitive than rates to what else runs on the machine.
+      const cpuStore = (k.store.cpu / k.store.accepted) / (p.store.cpu / p.store.accepted);
+      const cpuDelivery = (k.delivery.cpu / k.delivery.received) / (p.delivery.cpu / p.delivery.received);
       console.log(
         `ratio    N=${String(n).padEnd(6)} store x${f2(sr)} (target >= 10), delivery x${f2(dr)} (target >= 3), ` +
+          `CPU per message Kamailio/Parley store x${f2(cpuStore)} delivery x${f2(cpuDelivery)}, ` +
           `Parley lost ${n - p.delivery.received + (n - p.store.accepted)}, duplicates ${p.delivery.duplicates}: ` +
           `${sr >= 10 && dr >= 3 && clean ? 'targets met' : 'TARGETS MISSED'}`,
       );
