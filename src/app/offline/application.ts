@@ -1,48 +1,44 @@
 /**
- * The offline chat-session application (the SylkServer approach, PROTOCOLS.md): an MSRP chat
- * INVITE for a served user who has no registered contact (or that the proxy's failure route
- * marked with the configured header) is answered on the user's behalf; one `offline` actor per
- * session greets the caller, takes messages into the user's mailbox for the grace window, and
- * hangs up. Shaped as the server's `Application` (src/server.ts) without importing it.
+ * Offline messaging beyond MESSAGE (issue 7, docs/offline.md), shaped as the server's
+ * `Application` (src/server.ts) without importing it. It composes:
+ * - offline chat sessions (`sessions.ts`, actor `offline`): an MSRP chat INVITE for a served
+ *   user with no registered contact, or marked by the proxy's failure route with the configured
+ *   header, answered on the user's behalf for the grace window;
+ * - delivery by session (`deliveryRunner.ts`, actor `delivery`): on registration (or when a
+ *   marked session ends while the user is reachable), one session per original caller;
+ * - text message-waiting (`messageWaiting.ts`, actor `mwi`) and fetch (`fetch.ts`).
  *
- * Routing: in-dialog requests (ACK, BYE) of a known session first, then new INVITEs.
- * Replies: 200 with the SDP answer after the session's commit; 488 no usable MSRP offer;
- * 404 not a served user; 400 malformed; 503 stopping; 500 when the commit failed. MSRP SENDs:
- * 200 after the mailbox's commit; 413 too large; 403 refused (quota, per-session limit);
- * 481 once the session has ended.
+ * Routing, in order: message-summary SUBSCRIBEs (and their refreshes); requests inside a fetch
+ * or an offline session's dialog; INVITEs to the Message-Account (fetch); other INVITEs for
+ * offline users. Answers: 200 with the SDP answer after the session's commit; 488 no usable
+ * MSRP offer; 404 not a served user; 400 malformed; 486 too many sessions; 503 stopping; 500
+ * when a commit failed.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import { ProtocolError } from '../../errors.js';
 import type { ActorKind } from '../../actors/kind.js';
 import type { ActorRef, Effect } from '../../actors/effects.js';
-import { OFFLINE_SESSION_KIND, offlineSessionKey, offlineSessionKind } from '../../actors/offlineSessionKind.js';
+import { offlineSessionKey, offlineSessionKind } from '../../actors/offlineSessionKind.js';
 import { SESSION_DELIVERY_KIND, sessionDeliveryKey, sessionDeliveryKind } from '../../actors/sessionDeliveryKind.js';
 import { messageWaitingKind } from '../../actors/messageWaitingKind.js';
 import { MESSAGE_WAITING_EFFECT_TYPES } from '../../machines/messageWaiting.js';
 import { MessageWaiting } from './messageWaiting.js';
-import { answerOffer } from './answer.js';
 import { FetchSessions } from './fetch.js';
 import type { MailboxStore } from '../../actors/mailboxStore.js';
-import { CPIM_CONTENT_TYPE, parseCpim } from '../../formats/cpim.js';
-import { readImdn } from '../../formats/imdn.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
-import type { IncomingMessage as MsrpIncoming, MsrpSession } from '../../transport/msrp/session.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import type { RegistrationEvent } from '../../transport/sip/registrar.js';
 import type { RegisteredContact } from '../../transport/sip/registrationStore.js';
-import { createUasDialog } from '../../transport/sip/dialog.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
-import { OFFLINE_SESSION_EFFECT_TYPES, offlineSessionEvents as ev, type OfflineSessionInput } from '../../machines/offlineSessionEffects.js';
-import type { IncomingMessage } from '../../machines/mailboxEffects.js';
+import { OFFLINE_SESSION_EFFECT_TYPES } from '../../machines/offlineSessionEffects.js';
 import { SESSION_DELIVERY_EFFECT_TYPES, sessionDeliveryEvents } from '../../machines/sessionDelivery.js';
 import { DeliveryRunner, sessionMessages } from './deliveryRunner.js';
-import { dedupKeysOf } from '../mailbox/request.js';
 import type { StoreResponder } from '../mailbox/executor.js';
 import { OfflineExecutor, type OfflineDispatcher } from './executor.js';
-import { calleeOf, parseOfflineInvite, servedAor, type OfflineInvite } from './invite.js';
+import { calleeOf, servedAor } from './invite.js';
+import { OfflineSessions } from './sessions.js';
 
 export interface OfflineConfig {
   /** Grace window from the answer to our BYE (ms). Default 90 s. */
@@ -212,125 +208,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     deliverTo(e.aor).catch((err: unknown) => log.error({ err, aor: e.aor }, 'offline: delivery not started'));
   });
 
-  const dispatch = (key: string, event: Parameters<OfflineDispatcher['dispatch']>[2], create = false) =>
-    o.dispatcher().dispatch(OFFLINE_SESSION_KIND, key, event, { create });
-
-  const known = (key: string) => executor.live.has(key) || o.dispatcher().peek(OFFLINE_SESSION_KIND, key) !== undefined;
-
-  function greetingFor(callee: string): string {
-    const domain = callee.slice(callee.lastIndexOf('@') + 1).toLowerCase();
-    return cfg.greetings[domain] ?? cfg.greeting;
-  }
-
-  /** Wires one MSRP session's events to its actor. */
-  function watch(key: string, session: MsrpSession, invite: OfflineInvite): void {
-    session.on('connected', () => {
-      dispatch(key, ev.msrpConnected(o.clock.now())).catch((err: unknown) => log.error({ err, key }, 'offline: MSRP connect not committed'));
-    });
-    session.on('message', (m) => onMessage(key, invite, m));
-    session.on('ended', ({ reason }) => {
-      // Closed by the session itself (BYE, window over), or by a stopping server: a restart must
-      // not end the session, whose window the next process still closes on time.
-      if (!executor.live.has(key) || stopped) return;
-      executor.live.delete(key);
-      dispatch(key, ev.msrpClosed(o.clock.now(), reason)).catch((err: unknown) => log.error({ err, key }, 'offline: MSRP close not committed'));
-    });
-  }
-
-  function onMessage(key: string, invite: OfflineInvite, m: MsrpIncoming): void {
-    if (m.body.length > cfg.maxBodyBytes) return m.respond(413, 'Message too large');
-    const contentType = m.contentType ?? 'text/plain';
-    let imdnId: string | undefined;
-    if (contentType.toLowerCase().startsWith(CPIM_CONTENT_TYPE)) {
-      const cpim = parseCpim(m.body);
-      if (cpim instanceof ProtocolError) return m.respond(400, cpim.message);
-      imdnId = readImdn(cpim).messageId;
-    }
-    const message: IncomingMessage = {
-      ruri: invite.callee,
-      from: invite.from,
-      to: invite.to,
-      contentType,
-      body: m.body,
-      callId: invite.callId,
-      cseq: 0,
-      ...(imdnId !== undefined ? { messageId: imdnId } : {}),
-      session: { caller: invite.caller },
-    };
-    // A re-sent SEND repeats its MSRP Message-ID in this session; a re-sent CPIM message its IMDN id.
-    const dedupKeys = dedupKeysOf(`${invite.callId}\u0000${m.messageId}`, 0, imdnId);
-    const ref = randomUUID();
-    executor.pendingMsrp.set(ref, m);
-    dispatch(key, ev.messageReceived(o.clock.now(), ref, message, dedupKeys))
-      .then((r) => {
-        if (r !== 'ok') m.respond(r === 'absent' ? 481 : 403, r === 'absent' ? 'Session ended' : 'Not stored');
-      })
-      .catch((err: unknown) => {
-        log.error({ err, key }, 'offline: message not committed');
-        m.respond(403, 'Not stored');
-      })
-      .finally(() => executor.pendingMsrp.delete(ref));
-  }
-
-  async function onInvite(req: IncomingRequest): Promise<void> {
-    if (executor.live.size >= cfg.maxSessions) return req.respond(486, 'Busy Here - too many offline sessions');
-    const invite = parseOfflineInvite(req.request, domains, o.trustAsserted);
-    const dialog = createUasDialog(req.request, req.localTag);
-    const key = offlineSessionKey(invite.callId, req.localTag);
-    const { session, sdp } = answerOffer(o.msrp, invite.offer, invite.types, cfg.maxBodyBytes);
-    executor.live.set(key, { msrp: session, sdp, acceptTypes: invite.types.acceptTypes, callee: invite.callee, caller: invite.caller });
-    watch(key, session, invite);
-    const input: OfflineSessionInput = {
-      key,
-      callee: invite.callee,
-      caller: invite.caller,
-      dialog,
-      greeting: greetingFor(invite.callee),
-      graceMs: cfg.graceMs,
-      maxMessages: cfg.maxMessages,
-    };
-    const ref = randomUUID();
-    executor.pendingSip.set(ref, req);
-    try {
-      const r = await dispatch(key, ev.offered(o.clock.now(), ref, input), true);
-      if (r !== 'ok') throw new Error(`offered: ${r}`);
-    } catch (err) {
-      log.error({ err, key }, 'offline: session not created');
-      executor.live.delete(key);
-      session.close('not-created');
-      req.respond(500, 'Server Internal Error - session not created');
-    } finally {
-      executor.pendingSip.delete(ref);
-    }
-  }
-
-  async function inDialog(req: IncomingRequest, key: string): Promise<void> {
-    const method = req.request.method;
-    if (method === 'ACK') {
-      await dispatch(key, ev.ackReceived(o.clock.now()));
-      const s = executor.live.get(key);
-      // RFC 6135: we connect when we answered a=setup:active (the caller offered passive).
-      if (s !== undefined && s.msrp.setup === 'active' && s.msrp.connection === undefined) {
-        const r = await s.msrp.connect();
-        if (r.status !== 200) log.info({ key, status: r.status, reason: r.reason }, 'offline: MSRP connect failed');
-      }
-      return;
-    }
-    if (method === 'BYE') {
-      const ref = randomUUID();
-      executor.pendingSip.set(ref, req);
-      try {
-        const r = await dispatch(key, ev.byeReceived(o.clock.now(), ref));
-        if (r === 'absent') req.respond(481, 'Call/Transaction Does Not Exist');
-      } finally {
-        executor.pendingSip.delete(ref);
-      }
-      return;
-    }
-    // A re-INVITE or anything else: this session changes nothing (RFC 3261 14.2: 488 keeps it).
-    if (method === 'INVITE') return req.respond(488, 'Not Acceptable Here - offline session');
-    req.respond(405, 'Method Not Allowed', { headers: [{ name: 'allow', value: 'INVITE, ACK, BYE' }] });
-  }
+  const sessions = new OfflineSessions({ msrp: o.msrp, clock: o.clock, trustAsserted: o.trustAsserted, dispatcher: o.dispatcher }, cfg, domains, executor, log);
 
   return {
     name: 'offline',
@@ -345,7 +223,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     accepts(req) {
       if (messageWaiting.accepts(req)) return true;
       const id = req.dialogId;
-      if (id !== undefined) return fetches.live.has(FetchSessions.keyOf(id.callId, id.localTag)) || known(offlineSessionKey(id.callId, id.localTag));
+      if (id !== undefined) return fetches.live.has(FetchSessions.keyOf(id.callId, id.localTag)) || sessions.known(offlineSessionKey(id.callId, id.localTag));
       if (req.request.method !== 'INVITE') return false;
       if (isFetch(req)) return true;
       const callee = calleeOf(req.request, domains);
@@ -359,10 +237,10 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
       let work: Promise<void>;
       if (req.request.method === 'SUBSCRIBE') work = messageWaiting.handle(req);
       else if (fetchKey !== undefined && fetches.live.has(fetchKey)) work = fetches.inDialog(req, fetchKey);
-      else if (id !== undefined) work = inDialog(req, offlineSessionKey(id.callId, id.localTag));
+      else if (id !== undefined) work = sessions.inDialog(req, offlineSessionKey(id.callId, id.localTag));
       else if (stopped) work = Promise.resolve(req.respond(503, 'Service Unavailable - stopping'));
       else if (isFetch(req)) work = Promise.resolve().then(() => fetches.invite(req));
-      else work = onInvite(req);
+      else work = sessions.invite(req);
       work.catch((err: unknown) => {
         if (err instanceof ProtocolError) return req.respond(err.status, err.message);
         log.error({ err, method: req.request.method }, 'offline: request handling failed');
@@ -376,6 +254,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     },
     async stop() {
       stopped = true;
+      sessions.stopped = true;
       unsubscribe?.();
       runner.stop();
       fetches.stop();
