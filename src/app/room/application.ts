@@ -73,6 +73,11 @@ export interface RoomAppOptions {
   readonly relayLimits?: RelayLimits;
   /** Messages larger than this are relayed chunk by chunk as they arrive (default 64 KiB). */
   readonly streamThresholdBytes?: number;
+  /**
+   * A participant whose MSRP connection is not up this long after its session was created is
+   * dropped like one whose connection was lost (default 30 s; RFC 4975 sets no bound).
+   */
+  readonly connectTimeoutMs?: number;
   /** Benchmark hook: told after each relayed message is answered by its recipient. */
   readonly onDelivered?: (sessionId: string, status: number) => void;
 }
@@ -207,10 +212,15 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
 
   function watch(session: MsrpSession, m: Membership): void {
     bySession.set(session.id, m);
+    const timer = o.clock.setTimeout(() => {
+      if (session.connection === undefined) session.close('connect-timeout');
+    }, o.connectTimeoutMs ?? 30_000);
+    session.once('connected', () => o.clock.clearTimeout(timer));
     session.on('chunk', (c) => stream.onChunk(m.room, m.participantId, session.id, c));
     session.on('message', (msg) => onSend(m, msg, stream.takeStreamed(session.id, msg.messageId)));
     session.on('nickname', (n) => onNickname(m, n));
     session.on('ended', ({ reason }) => {
+      o.clock.clearTimeout(timer);
       bySession.delete(session.id);
       // Every way out of the room (BYE, kick, drop, room deleted) closes the session.
       byDialog.delete(m.participantId);

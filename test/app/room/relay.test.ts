@@ -61,6 +61,36 @@ describe('a slow participant', { skip, concurrency: false }, () => {
   });
 });
 
+describe('a participant that never opens its MSRP connection', { skip, concurrency: false }, () => {
+  const dir = tempDir('parley-room-noconn-');
+  const clock = new SimulatedClock(Date.now());
+  let p: Parley;
+  let endpoint: MsrpEndpoint;
+
+  before(async () => {
+    p = await startParley(testConfig(dir.path), clock);
+    endpoint = await msrpClientEndpoint();
+  });
+  after(async () => {
+    await endpoint?.close();
+    await p?.server.stop();
+    dir.remove();
+  });
+
+  it('is dropped with a BYE 30 s (simulated) after joining', async () => {
+    const ghost = new ChatClient(endpoint, 'ghost');
+    const call = sipp({ scenario: scenario('room-participant.xml'), port: p.sipPort, keys: { user: 'ghost', room: 'slow', msrp_path: ghost.path } });
+    await until(() => participantOf(p, ROOM, 'ghost')?.status === 'joined', 'ghost joined');
+    clock.advance(29_000);
+    assert.equal(participantOf(p, ROOM, 'ghost')?.status, 'joined');
+    clock.advance(1_000);
+    const r = await call.done;
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.messages, /Reason: SIP;cause=200;text="MSRP connection lost"/);
+    await until(() => p.server.supervisor.peek('room', ROOM) === undefined, 'ad-hoc room ended');
+  });
+});
+
 test('history keeps the newest N per room, catches up when N is lowered, and is cleared with the room', async () => {
   const dir = tempDir('parley-history-');
   const store = new Store({ path: dir.path });
