@@ -60,12 +60,18 @@ interface Group {
 
 export class Store {
   private group: Group | undefined;
+  private tracked: Promise<unknown> | undefined;
   readonly env: RootDatabase;
   readonly snapshots: Database<ActorRecord, ActorKey>;
   readonly timers: Database<null, TimerIndexKey>;
 
   constructor(opts: StoreOptions) {
-    this.env = open({ path: opts.path, maxDbs: opts.maxDbs ?? 32 });
+    // batchStartThreshold (lmdb-js 3.5 write.js; not in its README): by default lmdb-js'
+    // write thread starts on a turn's writes after 1,000 of them and then waits on each new
+    // one, and waking it cost the main thread more than the B-tree work it took over
+    // (bench/runtime.ts: main thread 36 vs 31 us per event). Started at the end of the turn,
+    // the write thread does the whole batch at once, off the main thread.
+    this.env = open({ path: opts.path, maxDbs: opts.maxDbs ?? 32, batchStartThreshold: 1e9 } as Parameters<typeof open>[0]);
     this.snapshots = this.env.openDB<ActorRecord, ActorKey>({ name: 'snapshots', encoding: 'json' });
     this.timers = this.env.openDB<null, TimerIndexKey>({ name: 'timers' });
   }
@@ -101,8 +107,42 @@ export class Store {
     return this.group.done;
   }
 
-  /** Resolves when every commit issued so far has settled (succeeded or failed). */
+  /**
+   * Queues prepared writes as lmdb-js asynchronous single operations and returns the commit
+   * promise of the transaction they joined (undefined when `writes` is empty).
+   *
+   * Every asynchronous write issued in one event turn goes into the same LMDB transaction
+   * (lmdb-js event-turn batching), executed by lmdb-js' write thread: the B-tree work leaves
+   * the main thread, and no callback or closure is kept per write. The writes of one event,
+   * issued together synchronously, therefore commit atomically, and transactions commit (and
+   * their promises resolve) in issue order. A write lmdb-js refuses (key too long, value it
+   * cannot encode) throws here, synchronously: the writes issued before it in the same call
+   * stay queued, so put the writes most likely to be refused first.
+   *
+   * Do not mix with `commit` for writes whose relative order matters: lmdb-js runs the
+   * transaction callbacks of a turn after its single operations.
+   */
+  static issue(writes: readonly Write[]): Promise<boolean> | undefined {
+    let p: Promise<boolean> | undefined;
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i];
+      p = 'remove' in w ? w.db.remove(w.key) : w.db.put(w.key, w.value);
+    }
+    return p;
+  }
+
+  /**
+   * Makes `settled` wait for `work` too: writes a caller has decided on but queues later in
+   * the turn (the supervisor queues its records at the end of each turn), and what follows
+   * their commit (its effects). Calls must come in completion order; the last one counts.
+   */
+  track(work: Promise<unknown>): void {
+    this.tracked = work;
+  }
+
+  /** Resolves when every commit issued (or tracked) so far has settled (succeeded or failed). */
   async settled(): Promise<void> {
+    await this.tracked?.catch(() => undefined);
     await this.group?.done.catch(() => undefined);
     await this.env.committed;
   }
