@@ -11,7 +11,9 @@
  *    delivery, p50/p99/max; also SEND -> MSRP 200 (committed to history).
  * 2. 1,000 rooms of 5 participants: server heap and RSS per room and per participant; then
  *    one message per room per second for `seconds` (1,000 msg/s, 4,000 deliveries/s).
- * Both processes share the machine's 2 cores with whatever else runs: figures are noisy.
+ * Both processes share the machine's 2 cores with whatever else runs: figures are noisy;
+ * the server CPU per delivery (process.cpuUsage of the child) is the steadier figure.
+ * BENCH_ONLY_BIG=1 / BENCH_ONLY_SMALL=1 run one part; BENCH_PROF=dir profiles the server.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -233,7 +235,10 @@ async function main(): Promise<void> {
     const big = `sip:big@${DOMAIN}`;
     const members: Member[] = [];
     const t0 = performance.now();
-    for (let i = 0; i < 100; i++) members.push(await joinRoom(ua, msrp, child.sipPort, big, `u${i}`, onDelivery(track, load)));
+    const onlySmall = process.env.BENCH_ONLY_SMALL !== undefined;
+    for (let i = 0; i < (onlySmall ? 0 : 100); i++) members.push(await joinRoom(ua, msrp, child.sipPort, big, `u${i}`, onDelivery(track, load)));
+    if (onlySmall) console.log('(1 room x 100 skipped: BENCH_ONLY_SMALL)');
+    else {
     console.log(`joined 100 participants in ${(performance.now() - t0).toFixed(0)} ms`);
     await new Promise((r) => setTimeout(r, 500)); // join notices settle
     const m1 = await child.ask<Mem>('mem');
@@ -244,6 +249,7 @@ async function main(): Promise<void> {
     console.log(`  server heap per participant (100-room): ${((m1.heapUsed - m0.heapUsed) / 100 / 1024).toFixed(1)} KiB`);
     for (const m of members) m.session.close();
     await new Promise((r) => setTimeout(r, 1000));
+    }
     if (process.env.BENCH_ONLY_BIG) return;
 
     // 2. 1,000 rooms of 5.
