@@ -2,7 +2,8 @@
  * Model-based tests of the room machine: xstate/graph walks the conference machine inside a
  * small in-memory world (`fromTransition`): two users, alice (owner) and bob, who join, ACK,
  * fail to ACK (the ACK timeout as an explicit `fire` event, PACKAGES.md), leave by BYE, lose
- * their MSRP connection, kick each other, chat, take nicknames and watch the roster. States are
+ * their MSRP connection or are too slow, kick each other, invite someone, chat, take nicknames
+ * and watch the roster (whose expiry is an explicit event too). States are
  * serialized by value (machine state, each participant's status and nickname, armed timers,
  * subscription): never by growing counters.
  *
@@ -35,7 +36,10 @@ type WorldEvent =
   | { type: 'kick'; by: Who; target: Who }
   | { type: 'say'; who: Who }
   | { type: 'nick'; who: Who; name: string }
-  | { type: 'subscribe' };
+  | { type: 'subscribe' }
+  | { type: 'slow'; who: Who }
+  | { type: 'invite'; by: Who }
+  | { type: 'fireSub' };
 
 interface World {
   readonly snap: AnyMachineSnapshot | undefined;
@@ -80,6 +84,12 @@ function toEvent(w: World, e: WorldEvent, ref: string) {
       return ev.nicknameRequested(e.who, ref, e.name);
     case 'subscribe':
       return ev.subscribed(subscription(), ref, w.n);
+    case 'slow':
+      return ev.left(e.who, 'slow');
+    case 'invite':
+      return ev.inviteRequested(USERS[e.by], 'sip:zoe@example.org', ref);
+    case 'fireSub':
+      return w.timers['sub:w'];
   }
 }
 
@@ -105,6 +115,7 @@ function step(w: World, e: WorldEvent): World {
     else if (a.type === 'xstate.cancel') delete timers[a.params.sendId as string];
   }
   if (e.type === 'fire') delete timers[`ack:${e.who}`];
+  if (e.type === 'fireSub') delete timers['sub:w'];
   const answered = [...w.answered];
   const versions = [...w.versions];
   for (const f of effects) {
@@ -112,7 +123,7 @@ function step(w: World, e: WorldEvent): World {
     if (f.type === 'msrp.answer') answered.push(f.ref);
     if (f.type === 'sip.notifyRoster' && f.document !== undefined) versions.push((f.subscription as { version: number }).version + 1);
   }
-  const asks = e.type === 'join' || e.type === 'kick' || e.type === 'say' || e.type === 'nick' || e.type === 'subscribe';
+  const asks = e.type === 'join' || e.type === 'kick' || e.type === 'say' || e.type === 'nick' || e.type === 'subscribe' || e.type === 'invite';
   const done = next.status === 'done';
   return {
     snap: done ? undefined : next,
@@ -149,7 +160,10 @@ function brokenInvariant(before: World, w: World): string | undefined {
   }
   const byes = w.effects.filter((f) => f.type === 'sip.bye').length;
   if (e?.type === 'fire' && was?.participants[e.who]?.status === 'expected' && byes !== 1) return 'no BYE for an ACK timeout';
-  if (e?.type === 'lost' && was?.participants[e.who] !== undefined && byes !== 1) return 'no BYE after a lost connection';
+  if ((e?.type === 'lost' || e?.type === 'slow') && was?.participants[e.who] !== undefined && byes !== 1) return `no BYE after ${e.type}`;
+  const invites = w.effects.filter((f) => f.type === 'sip.inviteUser').length;
+  if (e?.type === 'invite' && invites !== (was?.participants[e.by]?.status === 'joined' ? 1 : 0)) return 'invitation by someone not in the room, or none by someone in it';
+  if (e?.type === 'fireSub' && !w.effects.some((f) => f.type === 'sip.notifyRoster' && (f.subscription as { state: string }).state === 'terminated')) return 'no final NOTIFY at expiry';
   if (e?.type === 'kick' && e.by !== 'a' && w.effects.some((f) => f.type === 'sip.bye')) return 'a participant could kick';
   for (let i = 1; i < w.versions.length; i++) if (w.versions[i] !== w.versions[i - 1] + 1 && w.versions[i] !== 1) return `roster versions ${w.versions.join(',')}`;
   return undefined;
@@ -172,6 +186,9 @@ const EVENTS: WorldEvent[] = [
   { type: 'nick', who: 'a', name: 'Zed' },
   { type: 'nick', who: 'b', name: 'zed' },
   { type: 'subscribe' },
+  { type: 'slow', who: 'a' },
+  { type: 'invite', by: 'b' },
+  { type: 'fireSub' },
 ];
 
 function serialize(w: World): string {
@@ -193,6 +210,7 @@ const options = {
     const c = ctxOf(s.context);
     if (e.type === 'join') return c?.participants[e.who] === undefined;
     if (e.type === 'fire') return s.context.timers[`ack:${e.who}`] !== undefined;
+    if (e.type === 'fireSub') return s.context.timers['sub:w'] !== undefined;
     if (e.type === 'subscribe') return c !== undefined && Object.keys(c.subscribers ?? {}).length === 0;
     return c !== undefined;
   },
@@ -229,7 +247,7 @@ test('every simple path from a two-person room to its end keeps the invariants (
   const paths = getSimplePaths(logic, {
     ...options,
     fromState: { ...from, context: w } as never,
-    events: EVENTS.filter((e) => e.type !== 'subscribe' && e.type !== 'nick'),
+    events: EVENTS.filter((e) => e.type !== 'subscribe' && e.type !== 'nick' && e.type !== 'fireSub' && e.type !== 'invite'),
     toState: (s: { context: World }) => s.context.snap === undefined,
   } as never);
   assert.ok(paths.length > 20, `${paths.length} paths`);
