@@ -11,6 +11,11 @@
  * The room: `idle` (just created) -> `open` -> `closed` (final). An ad-hoc room closes when
  * its last participant leaves; a static room (provisioned by an administrator) closes only
  * on `ROOM_DELETED`.
+ *
+ * Also here, as pure decisions in their own files: relaying SENDs and taking nicknames
+ * (roomRelay.ts: the message's history row, its 200 and its relay are effects, the context does
+ * not change per message), the roster subscriptions (roomRoster.ts: a partial NOTIFY per change),
+ * invitations by REFER (RFC 4579 5.5), kicks (5.11) and the creator's dial-out list (RFC 5366).
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { msrpClose, msrpNotice, msrpReplayHistory, sipAcceptJoin, sipBye, sipInviteUser, sipNotifyRoster, sipReferToRoom, sipRespond, storeClearHistory, type RoomEffect } from './effects.js';
@@ -179,15 +184,15 @@ export const conferenceMachine = setup({
       const p = context.participants[event.participantId];
       if (p?.status !== 'expected') return; // a retransmitted ACK, or one for someone gone
       enqueue.cancel(ackTimerId(p.id));
-      enqueue.assign({ participants: { ...context.participants, [p.id]: { ...p, status: 'joined' } } });
+      // Joined; a dial-out list (RFC 5366) is used now, once, and dropped.
+      const { dialOut, ...joined } = p;
+      const ps = { ...context.participants, [p.id]: { ...joined, status: 'joined' as const } };
+      enqueue.assign({ participants: ps });
       enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
       // Issue 5 item 9: the newcomer gets the last messages with their senders and times, then a welcome.
       const others = Object.values(context.participants).filter((q) => q.id !== p.id && q.status === 'joined').length;
       const welcome = `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`;
       enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? 50, welcome));
-      const { dialOut, ...joined } = p;
-      const ps = { ...context.participants, [p.id]: { ...joined, status: 'joined' as const } };
-      if (dialOut !== undefined) enqueue.assign({ participants: ps });
       for (const target of dialOut ?? []) enqueue.emit(sipReferToRoom(context.room, target, p.uri));
       const roster = notifyChanges({ ...context, participants: ps }, [identityOf(p.uri)]);
       for (const e of roster.effects) enqueue.emit(e);
