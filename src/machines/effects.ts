@@ -51,6 +51,12 @@ export interface RoomMessage {
   readonly contentType: string;
   /** The wrapped content, base64 (binary-safe in JSON snapshots and the inspection stream). */
   readonly body: string;
+  /**
+   * The sender's other CPIM headers kept as they were: NS declarations and namespaced ones
+   * (`imdn.Message-ID`, `imdn.Disposition-Notification`, RFC 5438), Subject; so recipients can
+   * match receipts, which come back through the room as private messages to the sender.
+   */
+  readonly headers?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
 
 /** Relay a message to these participants' MSRP sessions, wrapped in CPIM by the executor. */

@@ -49,6 +49,8 @@ export interface MessageReceived {
   readonly body: string;
   /** Arrival time (ms), the DateTime when the sender set none. */
   readonly at: number;
+  /** CPIM headers relayed as they are (NS, namespaced, Subject). */
+  readonly headers?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
   /**
    * Sessions that already got it chunk by chunk while it arrived (a large message, streamed by
    * the application with these same rules): the room stores and answers it as usual and
@@ -93,6 +95,7 @@ export function decideRelay(ctx: RelayContext, e: MessageReceived): RoomEffect[]
     dateTime: e.dateTime ?? new Date(e.at).toISOString(),
     contentType: e.contentType,
     body: e.body,
+    ...(e.headers !== undefined && e.headers.length > 0 ? { headers: e.headers } : {}),
   };
   if (targets.length === 0) {
     const others = notRelayed(e, joinedExcept(ctx, p.id).map((q) => q.session));

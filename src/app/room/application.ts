@@ -43,7 +43,7 @@ import { RoomOutbound } from './outbound.js';
 import { StreamRelay } from './stream.js';
 import { RoomHistory } from './history.js';
 import { Relay, type RelayLimits } from './relay.js';
-import { CHATROOM_CAPABILITIES, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
+import { CHATROOM_CAPABILITIES, keptHeaders, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
 
 export const ROOM_KIND = 'room';
 
@@ -249,6 +249,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
           contentType: cpim.contentType ?? 'text/plain',
           body: cpim.body.toString('base64'),
           at: o.clock.now(),
+          ...keptHeaders(cpim.headers),
           ...(relayedTo !== undefined ? { relayedTo } : {}),
         }),
       );

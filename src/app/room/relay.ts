@@ -49,6 +49,7 @@ export function relayedCpim(m: RoomMessage): Buffer {
     { name: 'From', value: formatCpimAddress({ uri: m.from, ...(m.nickname !== undefined ? { displayName: m.nickname } : {}) }) },
     { name: 'To', value: formatCpimAddress({ uri: m.to }) },
     { name: 'DateTime', value: m.dateTime },
+    ...(m.headers ?? []),
   ];
   return serializeCpim({ headers, contentHeaders: [{ name: 'Content-Type', value: m.contentType }], body: Buffer.from(m.body, 'base64') });
 }

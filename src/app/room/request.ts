@@ -84,6 +84,16 @@ export function readDialOutList(req: SipRequest): string[] {
   return lists.entries.map((e) => e.uri);
 }
 
+/** CPIM headers the room sets itself; the sender's others (NS, imdn.*, Subject) are relayed as they are. */
+const ROOM_SET_HEADERS = new Set(['from', 'to', 'cc', 'datetime']);
+/** At most this many kept headers, each at most 1 KiB (they go into history rows). */
+const MAX_KEPT_HEADERS = 16;
+
+export function keptHeaders(headers: ReadonlyArray<{ name: string; value: string }>): { headers?: Array<{ name: string; value: string }> } {
+  const kept = headers.filter((h) => !ROOM_SET_HEADERS.has(h.name.toLowerCase()) && h.value.length <= 1024).slice(0, MAX_KEPT_HEADERS);
+  return kept.length > 0 ? { headers: kept.map((h) => ({ name: h.name, value: h.value })) } : {};
+}
+
 /** A usable chat offer: its media line and the negotiated types. */
 export interface ChatOffer {
   readonly media: MsrpMediaDescription;

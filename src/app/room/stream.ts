@@ -27,6 +27,7 @@ import type { ContinuationFlag } from '../../transport/msrp/message.js';
 import { buildRequest } from '../../transport/msrp/serializer.js';
 import type { IncomingChunk } from '../../transport/msrp/session.js';
 import { relayedCpim } from './relay.js';
+import { keptHeaders } from './request.js';
 
 export interface StreamRelayOptions {
   readonly msrp: MsrpEndpoint;
@@ -118,6 +119,7 @@ export class StreamRelay {
       contentType: cpim.contentType ?? 'text/plain',
       body: '',
       at: this.o.now(),
+      ...keptHeaders(cpim.headers),
     });
     const relay = decided.find((e) => e.type === 'msrp.relay');
     if (relay === undefined || relay.type !== 'msrp.relay') return; // refused: the room answers at the end

@@ -18,6 +18,8 @@ import { MsrpEndpoint } from '../../../src/transport/msrp/endpoint.js';
 import type { MsrpSession } from '../../../src/transport/msrp/session.js';
 import { buildCpim, parseCpim, serializeCpim, type CpimMessage } from '../../../src/formats/cpim.js';
 import { ProtocolError } from '../../../src/errors.js';
+import { IMDN_NS, imdnHeaders, readImdn } from '../../../src/formats/imdn.js';
+export { readImdn };
 import { freePort, SIPP } from '../../helpers/sipp.js';
 
 export const logger = pino({ level: process.env.PARLEY_TEST_LOG ?? 'silent' });
@@ -169,8 +171,9 @@ export class ChatClient {
     if (r.status !== 200) throw new Error(`${this.user}: MSRP connect ${r.status}`);
   }
 
-  say(text: string, o: { to?: string; from?: string; contentType?: string; room: string }): Promise<number> {
-    const cpim = buildCpim({ from: { uri: o.from ?? uriOf(this.user) }, to: [{ uri: o.to ?? o.room }], contentType: o.contentType ?? 'text/plain', body: text, dateTime: new Date().toISOString() });
+  say(text: string, o: { to?: string; from?: string; contentType?: string; room: string; imdnId?: string }): Promise<number> {
+    const imdn = o.imdnId === undefined ? {} : { ns: { imdn: IMDN_NS }, extra: imdnHeaders(o.imdnId, ['positive-delivery']) };
+    const cpim = buildCpim({ from: { uri: o.from ?? uriOf(this.user) }, to: [{ uri: o.to ?? o.room }], contentType: o.contentType ?? 'text/plain', body: text, dateTime: new Date().toISOString(), ...imdn });
     return this.session.send(serializeCpim(cpim), 'message/cpim').then((r) => r.status);
   }
 }

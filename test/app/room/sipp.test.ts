@@ -25,7 +25,7 @@ import { freePort, SIPP } from '../../helpers/sipp.js';
 import { readFileSync } from 'node:fs';
 import {
   ChatClient, describeRun, msrpClientEndpoint, participantOf, roomContext, scenario, sipp, startParley, testConfig, until, uriOf,
-  type Parley, type SippRun,
+  readImdn, type Parley, type SippRun,
 } from './fixture.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
@@ -96,10 +96,12 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
   });
 
   it('relays a message to every other participant and not back to its sender', async () => {
-    assert.equal(await alice.client.say('hello room', { room: ROOM }), 200);
+    assert.equal(await alice.client.say('hello room', { room: ROOM, imdnId: 'imdn-1' }), 200);
     await until(() => bob.client.chat(ROOM).length === 1 && carol.client.chat(ROOM).length === 1, 'relayed to bob and carol');
     for (const m of [bob, carol]) {
       const got = m.client.chat(ROOM)[0];
+      // RFC 5438 headers ride along, so receipts can name the message.
+      assert.equal(readImdn(got.cpim).messageId, 'imdn-1');
       assert.equal(got.text, 'hello room');
       assert.equal(got.from, uriOf('alice'));
       assert.equal(got.cpim.to[0].uri, ROOM);
