@@ -67,6 +67,7 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     dispatcher: () => ctx.supervisor,
     ackTimeoutMs: config.roomAckTimeoutMs,
     historySize: config.roomHistorySize,
+    trustAsserted: config.trustedPeers.length > 0,
   });
   return [mailbox, room, offline];
 }

@@ -68,6 +68,11 @@ export interface RoomAppOptions {
   readonly ackTimeoutMs?: number;
   /** Messages kept per room unless the room says otherwise (default 50). */
   readonly historySize?: number;
+  /**
+   * Believe P-Asserted-Identity (RFC 3325): only when SIP comes from trusted peers alone
+   * (`trustedPeers` configured). Default false: From names the requester.
+   */
+  readonly trustAsserted?: boolean;
   /** Policy of new ad-hoc rooms (default: anyone may create and join). */
   readonly defaultPolicy?: RoomPolicy;
   readonly relayLimits?: RelayLimits;
@@ -273,7 +278,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
   async function onInvite(req: IncomingRequest, room: string): Promise<void> {
     const offer = readChatOffer(req.request);
     const dialOut = readDialOutList(req.request);
-    const who = requesterOf(req.request);
+    const who = requesterOf(req.request, o.trustAsserted ?? false);
     const dialog = createUasDialog(req.request, req.localTag);
     const setup = answerSetup(offer.media.setup);
     const session = o.msrp.createSession({ setup, acceptTypes: ['message/cpim'] });
@@ -325,7 +330,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     if (!kick && target.params.method !== undefined && (target.params.method ?? '').toUpperCase() !== 'INVITE') {
       return req.respond(501, `Not Implemented - REFER for method ${target.params.method}`);
     }
-    const who = requesterOf(req.request);
+    const who = requesterOf(req.request, o.trustAsserted ?? false);
     const dialog = createUasDialog(req.request, req.localTag);
     const ref = randomUUID();
     executor.pendingRequests.set(ref, req);

@@ -55,9 +55,12 @@ export function roomOf(req: SipRequest, domains: readonly string[]): string | un
   return undefined;
 }
 
-/** Who sent the request: P-Asserted-Identity (RFC 3325; only trusted peers reach us) or From. */
-export function requesterOf(req: SipRequest): { uri: string; displayName?: string } {
-  const pai = getHeader(req, 'p-asserted-identity');
+/**
+ * Who sent the request: P-Asserted-Identity when `trustAsserted` (RFC 3325: only within a trust
+ * domain, i.e. when SIP is taken from trusted peers only), else From.
+ */
+export function requesterOf(req: SipRequest, trustAsserted = true): { uri: string; displayName?: string } {
+  const pai = trustAsserted ? getHeader(req, 'p-asserted-identity') : undefined;
   const na = parseNameAddr(pai ?? getHeader(req, 'from') ?? '');
   if (na === undefined) throw new ProtocolError('ROOM_BAD_FROM', 400, 'Bad Request - malformed From');
   return { uri: na.uri, ...(na.displayName ? { displayName: na.displayName } : {}) };

@@ -28,7 +28,10 @@ test('the room is the Request-URI in a conference domain, else To, else To with 
 test('the requester is P-Asserted-Identity when present, else From', () => {
   const from = { name: 'from', value: '"Al" <sip:alice@example.com>;tag=1' };
   assert.deepEqual(requesterOf(req('sip:x@y', [from])), { uri: 'sip:alice@example.com', displayName: 'Al' });
-  assert.equal(requesterOf(req('sip:x@y', [from, { name: 'p-asserted-identity', value: '<sip:alice.real@example.com>' }])).uri, 'sip:alice.real@example.com');
+  const asserted = req('sip:x@y', [from, { name: 'p-asserted-identity', value: '<sip:alice.real@example.com>' }]);
+  assert.equal(requesterOf(asserted).uri, 'sip:alice.real@example.com');
+  // Without a trust domain (SIP from anyone) the header is anyone's claim: From counts.
+  assert.equal(requesterOf(asserted, false).uri, 'sip:alice@example.com');
 });
 
 test('a chat offer must offer MSRP with CPIM; 488 otherwise', () => {
