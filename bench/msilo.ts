@@ -174,6 +174,20 @@ async function waitSip(port: number, child: ChildProcess, what: string): Promise
   throw new Error(`${what} does not answer on ${port}`);
 }
 
+/** Waits until something has bound 127.0.0.1:`port` over UDP (/proc/net/udp). */
+async function waitUdpBound(port: number, child: ChildProcess): Promise<void> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`SIPp UAS exited (${child.exitCode})`);
+    if (readFileSync('/proc/net/udp', 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(suffix))) {
+      await sleep(100); // bound; let it reach its receive loop
+      return;
+    }
+    await sleep(25);
+  }
+  throw new Error(`SIPp UAS did not bind ${port}`);
+}
+
 /** SIPp's `[timestamp]` keyword: "YYYY-MM-DD<TAB>HH:MM:SS.us<TAB>epoch.us"; returns ms. */
 const stampMs = (s: string) => Number(s.trim().split(/\s+/).pop()) * 1000;
 
@@ -330,7 +344,7 @@ async function deliveryPhase(t: Target, n: number, dir: string): Promise<Deliver
       '-buff_size', String(8 * 1024 * 1024), '-trace_logs', '-log_file', logFile],
     { cwd: dir, stdio: 'ignore' },
   );
-  await sleep(500); // let the UAS bind
+  await waitUdpBound(uasPort, uas); // a delivery sent before SIPp listens is lost and retransmitted 0.5 s later
   const cpu0 = cpuSeconds(t.pid);
   const t0 = Date.now();
   const answer = await udpRequest(t.port, register(uasPort));

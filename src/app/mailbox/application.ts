@@ -158,7 +158,9 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
   function flushStores(): void {
     flushScheduled = false;
     const now = o.clock.now();
-    for (const [aor, all] of queued) {
+    const bursts = [...queued];
+    queued.clear();
+    for (const [aor, all] of bursts) {
       for (let i = 0; i < all.length; i += MAX_STORE_BATCH) {
         const batch = all.slice(i, i + MAX_STORE_BATCH);
         const notStored = () => {
@@ -167,20 +169,19 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
             if (executor.pending.delete(item.requestRef as string)) req.respond(500, 'Server Internal Error - not stored');
           }
         };
-        o.dispatcher()
-          .dispatch(MAILBOX_KIND, aor, ev.storeMany(now, batch.map((b) => b.item)), { create: true })
-          .then(
-            (r) => {
-              if (r !== 'ok') notStored();
-            },
-            (err: unknown) => {
-              log.error({ err, aor }, 'mailbox: MESSAGEs not stored');
-              notStored();
-            },
-          );
+        const failed = (err: unknown) => {
+          log.error({ err, aor }, 'mailbox: MESSAGEs not stored');
+          notStored();
+        };
+        try {
+          o.dispatcher()
+            .dispatch(MAILBOX_KIND, aor, ev.storeMany(now, batch.map((b) => b.item)), { create: true })
+            .then((r) => r !== 'ok' && notStored(), failed);
+        } catch (err) {
+          failed(err); // refused synchronously: the other mailboxes still go out
+        }
       }
     }
-    queued.clear();
   }
 
   async function handleMessage(req: IncomingRequest): Promise<void> {

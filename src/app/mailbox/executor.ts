@@ -199,9 +199,11 @@ export class MailboxExecutor {
   }
 
   private dispatchBack(aor: string, event: MailboxEvent, actor: ActorRef): void {
-    this.o
-      .dispatcher()
-      .dispatch(MAILBOX_KIND, aor, event)
-      .catch((err: unknown) => actor.logger.error({ err, event: event.type }, 'mailbox: outcome not committed'));
+    const failed = (err: unknown) => actor.logger.error({ err, event: event.type }, 'mailbox: outcome not committed');
+    try {
+      this.o.dispatcher().dispatch(MAILBOX_KIND, aor, event).catch(failed);
+    } catch (err) {
+      failed(err); // refused synchronously (e.g. stopping): the other mailboxes' outcomes still go
+    }
   }
 }
