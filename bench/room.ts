@@ -17,7 +17,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -52,12 +53,16 @@ async function serve(dataDir: string): Promise<void> {
   };
   const server = await startServer(config, { logger });
   const send = (m: unknown) => process.send?.(m);
+  // Event-loop delay of the server: high with low CPU use means the process waited for a core.
+  const eld = monitorEventLoopDelay({ resolution: 5 });
+  eld.enable();
   process.on('message', (m: { type: string }) => {
     if (m.type === 'mem') {
       (globalThis as { gc?: () => void }).gc?.();
       const u = process.memoryUsage();
       const c = process.cpuUsage();
-      send({ type: 'mem', heapUsed: u.heapUsed, rss: u.rss, sessions: server.context.msrp.sessionCount, cpuMs: (c.user + c.system) / 1000 });
+      send({ type: 'mem', heapUsed: u.heapUsed, rss: u.rss, sessions: server.context.msrp.sessionCount, cpuMs: (c.user + c.system) / 1000, eldP99: eld.percentile(99) / 1e6, eldMax: eld.max / 1e6 });
+      eld.reset();
     } else if (m.type === 'stop') {
       void server.stop().then(() => process.exit(0));
     }
@@ -226,7 +231,7 @@ async function main(): Promise<void> {
   const msrp = new MsrpEndpoint({ listen: { host: '127.0.0.1', port: 0 }, clock: systemClock(), logger, responseTimeoutMs: 60_000 });
   await msrp.start();
   try {
-    type Mem = { heapUsed: number; rss: number; sessions: number; cpuMs: number };
+    type Mem = { heapUsed: number; rss: number; sessions: number; cpuMs: number; eldP99: number; eldMax: number };
     const m0 = await child.ask<Mem>('mem');
 
     // 1. One room of 100, 100 msg/s.
@@ -246,6 +251,7 @@ async function main(): Promise<void> {
     const m1b = await child.ask<Mem>('mem');
     report(`1 room x 100 participants, 100 msg/s for ${seconds} s`, load);
     console.log(`  server CPU ${(m1b.cpuMs - m1.cpuMs).toFixed(0)} ms = ${(((m1b.cpuMs - m1.cpuMs) * 1000) / load.deliveries).toFixed(0)} us per delivery; client CPU ${(process.cpuUsage().user / 1000).toFixed(0)} ms so far`);
+    console.log(`  server event-loop delay p99 ${m1b.eldP99.toFixed(1)} ms, max ${m1b.eldMax.toFixed(1)} ms; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     console.log(`  server heap per participant (100-room): ${((m1.heapUsed - m0.heapUsed) / 100 / 1024).toFixed(1)} KiB`);
     for (const m of members) m.session.close();
     await new Promise((r) => setTimeout(r, 1000));
@@ -275,6 +281,7 @@ async function main(): Promise<void> {
     const m4 = await child.ask<Mem>('mem');
     report(`1,000 rooms x 5 participants, 1,000 msg/s for ${seconds} s`, load2);
     console.log(`  server CPU ${(m4.cpuMs - m3.cpuMs).toFixed(0)} ms = ${(((m4.cpuMs - m3.cpuMs) * 1000) / load2.deliveries).toFixed(0)} us per delivery (incl. the SEND, its commit and answer)`);
+    console.log(`  server event-loop delay p99 ${m4.eldP99.toFixed(1)} ms, max ${m4.eldMax.toFixed(1)} ms; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     child.proc.send({ type: 'stop' });
     await new Promise((r) => child.proc.once('exit', r));
