@@ -61,6 +61,14 @@ export interface Config {
   readonly roomAckTimeoutMs: number;
   /** Chat rooms: messages kept and replayed to newcomers unless a static room sets its own; 0 = none. */
   readonly roomHistorySize: number;
+  /** Chat rooms, default policy (static rooms set their own): who may create an ad-hoc room (URIs, `@domain`, `*`). */
+  readonly roomCreateAllow: readonly string[];
+  readonly roomCreateDeny: readonly string[];
+  /** Who may join a room by default. */
+  readonly roomJoinAllow: readonly string[];
+  readonly roomJoinDeny: readonly string[];
+  /** Who may remove participants from any room by default (RFC 4579 5.11). */
+  readonly roomModerators: readonly string[];
 }
 
 export const defaults: Config = {
@@ -88,6 +96,11 @@ export const defaults: Config = {
   messageAccount: '',
   roomAckTimeoutMs: 5000,
   roomHistorySize: 50,
+  roomCreateAllow: ['*'],
+  roomCreateDeny: [],
+  roomJoinAllow: ['*'],
+  roomJoinDeny: [],
+  roomModerators: [],
 };
 
 /** Thrown for a bad configuration value; `key` is the name the user wrote. */
@@ -138,6 +151,11 @@ export const options: readonly Option[] = [
   { field: 'messageAccount', env: 'PARLEY_MESSAGE_ACCOUNT', flag: '--message-account', kind: 'optional', help: 'message-waiting Message-Account and fetch address; empty = sip:offline@<first domain>' },
   { field: 'roomAckTimeoutMs', env: 'PARLEY_ROOM_ACK_TIMEOUT_MS', flag: '--room-ack-timeout-ms', kind: 'int', help: 'ms a joiner has to ACK before the room drops it' },
   { field: 'roomHistorySize', env: 'PARLEY_ROOM_HISTORY_SIZE', flag: '--room-history-size', kind: 'count', help: 'messages a room keeps for newcomers (static rooms may set their own)' },
+  { field: 'roomCreateAllow', env: 'PARLEY_ROOM_CREATE_ALLOW', flag: '--room-create-allow', kind: 'list', help: 'who may create ad-hoc rooms: URIs, @domains or *' },
+  { field: 'roomCreateDeny', env: 'PARLEY_ROOM_CREATE_DENY', flag: '--room-create-deny', kind: 'list', help: 'who may not create ad-hoc rooms (wins over allow)' },
+  { field: 'roomJoinAllow', env: 'PARLEY_ROOM_JOIN_ALLOW', flag: '--room-join-allow', kind: 'list', help: 'who may join rooms without a policy of their own' },
+  { field: 'roomJoinDeny', env: 'PARLEY_ROOM_JOIN_DENY', flag: '--room-join-deny', kind: 'list', help: 'who may not join them (wins over allow)' },
+  { field: 'roomModerators', env: 'PARLEY_ROOM_MODERATORS', flag: '--room-moderators', kind: 'list', help: 'who may remove participants from those rooms' },
 ];
 
 const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

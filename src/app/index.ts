@@ -68,6 +68,12 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     ackTimeoutMs: config.roomAckTimeoutMs,
     historySize: config.roomHistorySize,
     trustAsserted: config.trustedPeers.length > 0,
+    defaultPolicy: {
+      create: { allow: config.roomCreateAllow, deny: config.roomCreateDeny },
+      join: { allow: config.roomJoinAllow, deny: config.roomJoinDeny },
+      owners: [],
+      moderators: config.roomModerators,
+    },
   });
   return [mailbox, room, offline];
 }

@@ -91,6 +91,27 @@ describe('a participant that never opens its MSRP connection', { skip, concurren
   });
 });
 
+describe('the default room policy from the configuration', { skip, concurrency: false }, () => {
+  const dir = tempDir('parley-room-policy-');
+  const clock = new SimulatedClock(Date.now());
+  let p: Parley;
+
+  before(async () => {
+    p = await startParley(testConfig(dir.path, { roomCreateAllow: ['@example.org'] }), clock);
+  });
+  after(async () => {
+    await p?.server.stop();
+    dir.remove();
+  });
+
+  it('refuses to create an ad-hoc room for someone it does not allow (403), and no room stays', async () => {
+    const r = await sipp({ scenario: scenario('room-join-403.xml'), port: p.sipPort, keys: { user: 'frank', room: 'newroom' } }).done;
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.messages, /403 create not allowed for sip:frank@example.com/);
+    await until(() => p.server.supervisor.peek('room', `sip:newroom@${DOMAIN}`) === undefined, 'no room');
+  });
+});
+
 test('history keeps the newest N per room, catches up when N is lowered, and is cleared with the room', async () => {
   const dir = tempDir('parley-history-');
   const store = new Store({ path: dir.path });
