@@ -241,10 +241,11 @@ export const conferenceMachine = setup({
       // RFC 4579 5.11: accept the REFER, then BYE the participant on the focus' dialog.
       enqueue.emit(sipRespond(event.requestRef, 202));
       let ps = context.participants;
-      for (const p of victims) {
+      for (const [i, p] of victims.entries()) {
         if (p.status === 'expected') enqueue.cancel(ackTimerId(p.id));
         ps = without(ps, p.id);
-        enqueue.emit(sipBye(p.dialog, 'SIP;cause=200;text="Removed from the room"'));
+        // The first BYE's answer is what the REFER's final NOTIFY reports.
+        enqueue.emit(sipBye(p.dialog, 'SIP;cause=200;text="Removed from the room"', i === 0 ? event.requestRef : undefined));
         enqueue.emit(msrpClose(p.session));
       }
       enqueue.assign({ participants: ps });

@@ -17,8 +17,12 @@ export const sipRespond = (requestRef: string, status: number, reason?: string) 
 export const sipAcceptJoin = (requestRef: string, participantId: string) =>
   ({ type: 'sip.acceptJoin', requestRef, participantId }) as const;
 
-/** End a dialog with BYE; `reason` goes in a Reason header (RFC 3326). */
-export const sipBye = (dialog: unknown, reason: string) => ({ type: 'sip.bye', dialog, reason }) as const;
+/**
+ * End a dialog with BYE; `reason` goes in a Reason header (RFC 3326). `referRef`: the kick
+ * REFER whose final NOTIFY reports this BYE's answer (RFC 4579 5.11).
+ */
+export const sipBye = (dialog: unknown, reason: string, referRef?: string) =>
+  ({ type: 'sip.bye', dialog, reason, ...(referRef !== undefined ? { referRef } : {}) }) as { type: 'sip.bye'; dialog: unknown; reason: string; referRef?: string };
 
 /** Send a text notice from the room to some participants' MSRP sessions. */
 export const msrpNotice = (room: string, sessions: readonly unknown[], text: string) =>

@@ -98,8 +98,9 @@ export class RoomExecutor {
         if (refer === undefined || e.status >= 300) return;
         // RFC 3515 2.4.5: an accepted REFER is followed by NOTIFYs. A kick is done once the
         // room has sent its BYE (final 200 OK); an invitation starts with 100 Trying.
-        if (refer.kind === 'kick') this.notifySipfrag(refer.dialog, 200, 'OK', actor);
-        else this.referDialogs.set(e.requestRef, this.notifySipfrag(refer.dialog, 100, 'Trying', actor));
+        // Either way the subscription starts with 100 Trying; the BYE's (kick) or the
+        // invitee's (invite) final answer ends it.
+        this.referDialogs.set(e.requestRef, this.notifySipfrag(refer.dialog, 100, 'Trying', actor));
         return;
       }
       case 'sip.acceptJoin': {
@@ -117,9 +118,12 @@ export class RoomExecutor {
         if (j.session.setup === 'active') void j.session.connect();
         return;
       }
-      case 'sip.bye':
-        this.bye(e.dialog as DialogState, e.reason, actor);
+      case 'sip.bye': {
+        const refer = e.referRef === undefined ? undefined : this.referDialogs.get(e.referRef);
+        if (e.referRef !== undefined) this.referDialogs.delete(e.referRef);
+        this.bye(e.dialog as DialogState, e.reason, actor, refer);
         return;
+      }
       case 'msrp.answer': {
         const a = this.pendingAnswers.get(e.ref);
         this.pendingAnswers.delete(e.ref);
@@ -162,11 +166,18 @@ export class RoomExecutor {
     }
   }
 
-  private bye(dialog: DialogState, reason: string, actor: ActorRef): void {
+  private bye(dialog: DialogState, reason: string, actor: ActorRef, referDialog?: DialogState): void {
     const { request } = buildInDialogRequest(dialog, 'BYE', { headers: [{ name: 'reason', value: reason }] });
     this.o.sip.sendRequest(request, { dialog }).then(
-      (r) => actor.logger.debug({ status: r.status, callId: dialog.callId }, 'room: BYE answered'),
-      (err: unknown) => actor.logger.warn({ err, callId: dialog.callId }, 'room: BYE not sent'),
+      (r) => {
+        actor.logger.debug({ status: r.status, callId: dialog.callId }, 'room: BYE answered');
+        // RFC 4579 5.11: the kick's REFER learns how the BYE went.
+        if (referDialog !== undefined) this.notifySipfrag(referDialog, r.status, r.reason, actor);
+      },
+      (err: unknown) => {
+        actor.logger.warn({ err, callId: dialog.callId }, 'room: BYE not sent');
+        if (referDialog !== undefined) this.notifySipfrag(referDialog, 503, 'Service Unavailable', actor);
+      },
     );
   }
 
