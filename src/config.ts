@@ -57,6 +57,8 @@ export interface Config {
   readonly offlineMaxMessages: number;
   /** Message-Account of message-waiting (RFC 3842) and the fetch address; empty = `sip:offline@<first domain>`. */
   readonly messageAccount: string;
+  /** Also PUBLISH message-waiting (RFC 3903) to this presence server, `sip:host[:port][;transport=tcp]`; empty = off. */
+  readonly messageWaitingPublishTo: string;
   /** Chat rooms: ms a joiner has to ACK the room's 200 before being dropped (RFC 4579 leaves it to the focus). */
   readonly roomAckTimeoutMs: number;
   /** Chat rooms: messages kept and replayed to newcomers unless a static room sets its own; 0 = none. */
@@ -94,6 +96,7 @@ export const defaults: Config = {
   offlineMarkerHeader: 'X-Parley-Offline',
   offlineMaxMessages: 100,
   messageAccount: '',
+  messageWaitingPublishTo: '',
   roomAckTimeoutMs: 5000,
   roomHistorySize: 50,
   roomCreateAllow: ['*'],
@@ -149,6 +152,7 @@ export const options: readonly Option[] = [
   { field: 'offlineMarkerHeader', env: 'PARLEY_OFFLINE_MARKER_HEADER', flag: '--offline-marker-header', kind: 'optional', help: 'header marking an INVITE to answer for an offline user; empty = none' },
   { field: 'offlineMaxMessages', env: 'PARLEY_OFFLINE_MAX_MESSAGES', flag: '--offline-max-messages', kind: 'int', help: 'most messages taken in one offline chat session' },
   { field: 'messageAccount', env: 'PARLEY_MESSAGE_ACCOUNT', flag: '--message-account', kind: 'optional', help: 'message-waiting Message-Account and fetch address; empty = sip:offline@<first domain>' },
+  { field: 'messageWaitingPublishTo', env: 'PARLEY_MESSAGE_WAITING_PUBLISH_TO', flag: '--message-waiting-publish-to', kind: 'optional', help: 'also PUBLISH message-waiting to this presence server (sip:host:port); empty = off' },
   { field: 'roomAckTimeoutMs', env: 'PARLEY_ROOM_ACK_TIMEOUT_MS', flag: '--room-ack-timeout-ms', kind: 'int', help: 'ms a joiner has to ACK before the room drops it' },
   { field: 'roomHistorySize', env: 'PARLEY_ROOM_HISTORY_SIZE', flag: '--room-history-size', kind: 'count', help: 'messages a room keeps for newcomers (static rooms may set their own)' },
   { field: 'roomCreateAllow', env: 'PARLEY_ROOM_CREATE_ALLOW', flag: '--room-create-allow', kind: 'list', help: 'who may create ad-hoc rooms: URIs, @domains or *' },

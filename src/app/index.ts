@@ -6,7 +6,18 @@ import type { Application, ServerContext } from '../server.js';
 import { createMailboxApplication } from './mailbox/application.js';
 import { mailboxAdminRoutes } from './admin/mailboxRoutes.js';
 import { createOfflineApplication } from './offline/application.js';
+import { ConfigError } from '../config.js';
+import type { SipEndpoint } from '../transport/sip/transport.js';
+import { parseUri } from '../transport/sip/uri.js';
 import { createRoomApplication } from './room/application.js';
+
+/** `sip:host[:port][;transport=tcp]` of the presence server that takes message-waiting PUBLISHes. */
+function publishDestination(text: string): SipEndpoint {
+  const u = parseUri(text);
+  if (u === undefined || u.scheme === 'tel' || u.host === '') throw new ConfigError('messageWaitingPublishTo', text, 'expected sip:host[:port][;transport=tcp]');
+  const t = u.params.transport?.toLowerCase();
+  return { host: u.host.replace(/^\[|\]$/g, ''), port: u.port ?? 5060, transport: t === 'tcp' ? 'tcp' : 'udp' };
+}
 
 export function defaultApplications(ctx: ServerContext): Application[] {
   const { config } = ctx;
@@ -24,6 +35,8 @@ export function defaultApplications(ctx: ServerContext): Application[] {
       checkTimeMs: config.mailboxCheckTime * 1000,
       cleanPeriod: config.mailboxCleanPeriod,
       expireTimeMs: config.mailboxExpireTime * 1000,
+      // Message-waiting PUBLISHed to a presence server needs every change, subscribers or not.
+      reportChanges: config.messageWaitingPublishTo !== '',
     },
     delivery: { addDate: config.mailboxAddDate },
     ...(config.mailboxNotifyFrom !== '' ? { notify: { from: config.mailboxNotifyFrom } } : {}),
@@ -45,6 +58,7 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     mailboxPending: mailbox.executor.pending,
     trustAsserted: config.trustedPeers.length > 0,
     account: config.messageAccount,
+    ...(config.messageWaitingPublishTo !== '' ? { publishTo: publishDestination(config.messageWaitingPublishTo) } : {}),
     config: {
       graceMs: config.offlineGraceTime * 1000,
       greeting: config.offlineGreeting,

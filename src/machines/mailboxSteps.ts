@@ -85,7 +85,7 @@ export class Draft {
   allEffects(): MailboxEffect[] {
     const out = Object.keys(this.stats).length > 0 ? [...this.effects, storeAddStats(this.stats)] : [...this.effects];
     const touched = this.changed || this.effects.some((e) => e.type === 'store.putMessage' || e.type === 'store.deleteMessages' || e.type === 'store.markRead');
-    if (touched && this.ctx.subscribers.length > 0) out.push(mailboxChanged(this.ctx.aor));
+    if (touched && (this.ctx.subscribers.length > 0 || this.cfg.reportChanges)) out.push(mailboxChanged(this.ctx.aor));
     return out;
   }
 }

@@ -30,6 +30,11 @@ export interface MailboxConfig {
   readonly notifySender: boolean;
   /** Most message-waiting subscribers per mailbox. */
   readonly maxSubscribers: number;
+  /**
+   * Report every change (`mailbox.changed`) even without subscribers: message-waiting is
+   * PUBLISHed to a presence server (src/app/offline). Default false.
+   */
+  readonly reportChanges: boolean;
 }
 
 export const defaultMailboxConfig: MailboxConfig = Object.freeze({
@@ -42,6 +47,7 @@ export const defaultMailboxConfig: MailboxConfig = Object.freeze({
   stallMs: 40_000,
   notifySender: false,
   maxSubscribers: 10,
+  reportChanges: false,
 });
 
 /** A message being (or about to be) delivered. */

@@ -22,12 +22,14 @@ import type { ActorRef, Effect } from '../../actors/effects.js';
 import { offlineSessionKey, offlineSessionKind } from '../../actors/offlineSessionKind.js';
 import { SESSION_DELIVERY_KIND, sessionDeliveryKey, sessionDeliveryKind } from '../../actors/sessionDeliveryKind.js';
 import { messageWaitingKind } from '../../actors/messageWaitingKind.js';
+import { messagePublicationKind } from '../../actors/messagePublicationKind.js';
 import { MESSAGE_WAITING_EFFECT_TYPES } from '../../machines/messageWaiting.js';
+import { MESSAGE_PUBLICATION_EFFECT_TYPES } from '../../machines/messagePublication.js';
 import { MessageWaiting } from './messageWaiting.js';
 import { FetchSessions } from './fetch.js';
 import type { MailboxStore } from '../../actors/mailboxStore.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
-import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
+import type { IncomingRequest, SipEndpoint, SipTransport } from '../../transport/sip/transport.js';
 import type { RegistrationEvent } from '../../transport/sip/registrar.js';
 import type { RegisteredContact } from '../../transport/sip/registrationStore.js';
 import { getHeader } from '../../transport/sip/headers.js';
@@ -106,6 +108,8 @@ export interface OfflineAppOptions {
   readonly trustAsserted: boolean;
   /** Message-Account of message-waiting and the fetch address; default `sip:offline@<first domain>`. */
   readonly account?: string;
+  /** PUBLISH message-waiting to this presence server too (RFC 3903); off when undefined. */
+  readonly publishTo?: SipEndpoint;
   readonly config?: Partial<OfflineConfig>;
 }
 
@@ -166,6 +170,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     trustAsserted: o.trustAsserted,
     maxSubscriptions: cfg.maxSubscriptions,
     minIntervalMs: cfg.notifyIntervalMs,
+    ...(o.publishTo !== undefined ? { publish: { destination: o.publishTo, retryMs: cfg.deliveryRetryMs } } : {}),
   });
   const fetches = new FetchSessions({
     sip: o.sip,
@@ -212,8 +217,8 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
 
   return {
     name: 'offline',
-    kinds: [offlineSessionKind(), sessionDeliveryKind(), messageWaitingKind(() => o.sip.contactUri())],
-    effectTypes: [...OFFLINE_SESSION_EFFECT_TYPES, ...SESSION_DELIVERY_EFFECT_TYPES, ...MESSAGE_WAITING_EFFECT_TYPES],
+    kinds: [offlineSessionKind(), sessionDeliveryKind(), messageWaitingKind(() => o.sip.contactUri()), messagePublicationKind()],
+    effectTypes: [...OFFLINE_SESSION_EFFECT_TYPES, ...SESSION_DELIVERY_EFFECT_TYPES, ...MESSAGE_WAITING_EFFECT_TYPES, ...MESSAGE_PUBLICATION_EFFECT_TYPES],
     executor,
     runner,
     messageWaiting,
@@ -249,7 +254,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     },
     execute: (effect, actor) => {
       if (effect.type.startsWith('delivery.')) runner.execute(effect, actor);
-      else if (effect.type.startsWith('mwi.')) messageWaiting.execute(effect, actor);
+      else if (effect.type.startsWith('mwi.') || effect.type.startsWith('mwipub.')) messageWaiting.execute(effect, actor);
       else executor.execute(effect, actor);
     },
     async stop() {

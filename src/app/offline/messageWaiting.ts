@@ -14,7 +14,10 @@ import { MAILBOX_KIND } from '../../actors/mailboxKind.js';
 import type { MailboxStore } from '../../actors/mailboxStore.js';
 import { MESSAGE_WAITING_KIND } from '../../actors/messageWaitingKind.js';
 import type { SipRequest } from '../../transport/sip/message.js';
-import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
+import type { IncomingRequest, SipEndpoint, SipTransport } from '../../transport/sip/transport.js';
+import { newCallId, newTag } from '../../transport/sip/transaction/branch.js';
+import { MESSAGE_PUBLICATION_KIND } from '../../actors/messagePublicationKind.js';
+import { messagePublicationEvents, type MessagePublicationEffect } from '../../machines/messagePublication.js';
 import { dialogKey, type DialogState } from '../../transport/sip/dialog.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { eventOfRequest, onNotifyResponse } from '../../transport/sip/subscription.js';
@@ -41,6 +44,11 @@ export interface MessageWaitingOptions {
   readonly appHeader?: string;
   readonly maxSubscriptions?: number;
   readonly minIntervalMs?: number;
+  /**
+   * The configurable alternative: PUBLISH every user's summary (RFC 3903) to this presence
+   * server as well, which then serves the subscribers itself. Off when undefined.
+   */
+  readonly publish?: { readonly destination: SipEndpoint; readonly expires?: number; readonly retryMs?: number };
 }
 
 const isMessageSummary = (req: SipRequest) => {
@@ -107,13 +115,58 @@ export class MessageWaiting {
   /** The mailbox executor's `mailbox.changed` hook: recount after the commit and tell the notifier. */
   changed(aor: string): void {
     const counts = this.o.mailboxStore.summary(aor);
+    const now = this.o.clock.now();
     this.o
       .dispatcher()
-      .dispatch(MESSAGE_WAITING_KIND, aor, ev.countsChanged(this.o.clock.now(), counts))
+      .dispatch(MESSAGE_WAITING_KIND, aor, ev.countsChanged(now, counts))
       .catch((err: unknown) => this.o.logger.error({ err, aor }, 'mwi: change not committed'));
+    const p = this.o.publish;
+    if (p === undefined) return;
+    // Used only if this change creates the publication actor.
+    const input = { aor, account: this.o.account, expires: p.expires ?? 3600, paceMs: this.o.minIntervalMs ?? 1000, retryMs: p.retryMs ?? 30_000, callId: newCallId(), fromTag: newTag() };
+    this.o
+      .dispatcher()
+      .dispatch(MESSAGE_PUBLICATION_KIND, aor, messagePublicationEvents.countsChanged(now, counts, input), { create: true })
+      .catch((err: unknown) => this.o.logger.error({ err, aor }, 'mwi: publication change not committed'));
+  }
+
+  /** One PUBLISH (RFC 3903): initial without, modify/refresh/remove with SIP-If-Match. */
+  private async publish(e: MessagePublicationEffect, actor: ActorRef): Promise<void> {
+    const p = this.o.publish;
+    let status = 503;
+    let etag: string | undefined;
+    let expires: number | undefined;
+    if (p !== undefined) {
+      const headers = [
+        { name: 'from', value: `<${e.aor}>;tag=${e.fromTag}` },
+        { name: 'to', value: `<${e.aor}>` },
+        { name: 'call-id', value: e.callId },
+        { name: 'cseq', value: `${e.seq} PUBLISH` },
+        { name: 'max-forwards', value: '70' },
+        { name: 'event', value: 'message-summary' },
+        { name: 'expires', value: String(e.expires) },
+        ...(e.etag !== null ? [{ name: 'sip-if-match', value: e.etag }] : []),
+        ...(e.body !== '' ? [{ name: 'content-type', value: e.contentType }] : []),
+      ];
+      try {
+        const r = await this.o.sip.sendRequest({ method: 'PUBLISH', uri: e.aor, headers, body: e.body }, { destination: p.destination });
+        status = r.status;
+        etag = getHeader(r, 'sip-etag')?.trim();
+        const x = Number(getHeader(r, 'expires'));
+        expires = Number.isInteger(x) && x > 0 ? x : undefined;
+      } catch (err) {
+        actor.logger.warn({ err }, 'mwi: PUBLISH not sent');
+      }
+    }
+    if (status >= 300) actor.logger.info({ status }, 'mwi: PUBLISH refused');
+    this.o
+      .dispatcher()
+      .dispatch(MESSAGE_PUBLICATION_KIND, e.aor, messagePublicationEvents.published(this.o.clock.now(), e.seq, status, etag === '' ? undefined : etag, expires))
+      .catch((err: unknown) => actor.logger.error({ err }, 'mwi: PUBLISH result not committed'));
   }
 
   execute(effect: Effect, actor: ActorRef): void {
+    if (effect.type === 'mwipub.publish') return void this.publish(effect as unknown as MessagePublicationEffect, actor);
     const e = effect as unknown as MessageWaitingEffect;
     switch (e.type) {
       case 'mwi.respond': {

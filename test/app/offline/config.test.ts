@@ -14,6 +14,7 @@ test('offline defaults: 90 s window, the greeting, the marker header, no account
   assert.equal(c.offlineMarkerHeader, 'X-Parley-Offline');
   assert.equal(c.offlineMaxMessages, 100);
   assert.equal(c.messageAccount, '');
+  assert.equal(c.messageWaitingPublishTo, '');
 });
 
 test('greetings per domain come from the file as an object or from a flag as JSON, domains lower-cased', () => {

@@ -12,11 +12,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedClock } from '../../../src/clock.js';
 import { MESSAGE_WAITING_KIND } from '../../../src/actors/messageWaitingKind.js';
+import { MESSAGE_PUBLICATION_KIND } from '../../../src/actors/messagePublicationKind.js';
 import { parseCpim } from '../../../src/formats/cpim.js';
 import { parseMessageSummary } from '../../../src/formats/messageSummary.js';
-import { describeRun, runSipp, SIPP } from '../../helpers/sipp.js';
+import { describeRun, freePort, runSipp, SIPP } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { cpimText, MsrpClient, startParley, testConfig, until, type Parley } from './fixture.js';
+import { cpimText, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -141,6 +142,57 @@ describe('text message-waiting and fetch with SIPp', { skip, concurrency: false 
         [1, 2].map((i) => [ALICE, 'text/plain', `msg ${i}`, new Date(storedAt).toISOString()]),
       );
       await until(() => parley.mailbox.mailboxStore.summary(BOB).oldCount === 2, 'both read');
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+});
+
+describe('message-waiting PUBLISHed to a presence server (RFC 3903)', { skip, concurrency: false }, () => {
+  it('publishes 2/0, then 0/2 with SIP-If-Match after a fetch, then refreshes before Expires', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const uasPort = await freePort();
+    const presence = sippAt({ scenario: scenario('presence-server.xml'), port: uasPort });
+    await new Promise((r) => setTimeout(r, 300));
+    const parley = await startParley(testConfig(dir.path, { messageWaitingPublishTo: `sip:127.0.0.1:${uasPort}` }), clock);
+    const client = await new MsrpClient().start();
+    type Pub = { published?: { newCount: number; oldCount: number } | null; paceAt?: number | null; pending?: unknown };
+    const pub = () => parley.server.supervisor.peek(MESSAGE_PUBLICATION_KIND, BOB)?.context as Pub | undefined;
+    const published = () => pub()?.published;
+    /** Time moves only once the timer is armed: its commit has to be done first. */
+    const paced = async () => {
+      await until(() => (pub()?.paceAt ?? null) !== null, 'the pacing timer');
+      await parley.server.context.store.settled();
+      clock.advance(1000);
+    };
+    try {
+      const stored = await runSipp({ scenario: scenario('mailbox-store.xml'), port: parley.sipPort, transport: 'u1', calls: 2 });
+      assert.equal(stored.code, 0, describeRun(stored));
+      await until(() => parley.mailbox.mailboxStore.count(BOB) === 2, 'both stored');
+      await paced(); // one PUBLISH for both
+      await until(() => published()?.newCount === 2, 'published 2/0');
+      const got = await fetchAs(parley, client, 'bob');
+      assert.equal(got.length, 2);
+      await until(() => parley.mailbox.mailboxStore.summary(BOB).oldCount === 2, 'both read');
+      await until(() => (pub()?.pending as { oldCount?: number } | null)?.oldCount === 2, 'the change reported');
+      await paced();
+      await until(() => published()?.oldCount === 2, 'published 0/2');
+      await parley.server.context.store.settled();
+      clock.advance(3_240_000); // 90% of the granted 3600 s
+      const run = await presence;
+      assert.equal(run.code, 0, `${run.stderr}\n${run.messages.slice(-3000)}`);
+      const publishes = run.messages
+        .split(/----------------------------------------------- /)
+        .filter((b) => /message received/.test(b) && /^PUBLISH /m.test(b))
+        .map((b) => ({ ifMatch: /^SIP-If-Match:\s*(\S+)/im.exec(b)?.[1], text: /^Text-Message:\s*(\d+\/\d+)/im.exec(b)?.[1], event: /^Event:\s*(\S+)/im.exec(b)?.[1] }));
+      assert.deepEqual(publishes, [
+        { ifMatch: undefined, text: '2/0', event: 'message-summary' },
+        { ifMatch: 'et1', text: '0/2', event: 'message-summary' },
+        { ifMatch: 'et2', text: '0/2', event: 'message-summary' },
+      ]);
     } finally {
       await client.close();
       await parley.server.stop();
