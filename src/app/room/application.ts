@@ -282,6 +282,11 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     const dialog = createUasDialog(req.request, req.localTag);
     const setup = answerSetup(offer.media.setup);
     const session = o.msrp.createSession({ setup, acceptTypes: ['message/cpim'] });
+    // TCP/TLS/MSRP needs an msrps endpoint and TCP/MSRP a plain one: no answer can bridge them.
+    if (offer.media.tls !== (session.localPath[0].scheme === 'msrps')) {
+      session.close('left-room');
+      throw new ProtocolError('ROOM_TRANSPORT', 488, `Not Acceptable Here - the room speaks ${session.localPath[0].scheme === 'msrps' ? 'TCP/TLS/MSRP' : 'TCP/MSRP'}`);
+    }
     const bad = session.setRemote({ path: offer.media.path });
     if (bad !== undefined) {
       session.close('left-room');

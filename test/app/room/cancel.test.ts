@@ -2,7 +2,8 @@
  * CANCEL before the answer (issue 5 item 3), on the real runtime with a fake SipTransport so
  * that the CANCEL lands deterministically before the room's 200: the joiner is removed, its
  * MSRP session closed, no BYE sent, and the ad-hoc room it created ends. Also: a join to a
- * room without a usable offer is answered 488 before any room exists.
+ * room without a usable offer (no MSRP, or MSRP over TLS to a TCP room) is answered 488
+ * before any room exists.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -101,6 +102,12 @@ test('CANCEL before the answer removes the joiner without a BYE and ends the ad-
     await until(() => answers.length > 0, 'answered');
     assert.deepEqual(answers, [488]);
     assert.equal(sup.peek('room', ROOM), undefined, 'no room for a refused offer');
+    // MSRP over TLS offered to a plain-TCP room: 488 too.
+    const { req: tls, answers: tlsAnswers } = invite(OFFER.replace('TCP/MSRP', 'TCP/TLS/MSRP').replace('msrp://', 'msrps://'));
+    app.handle(tls);
+    await until(() => tlsAnswers.length > 0, 'answered');
+    assert.deepEqual(tlsAnswers, [488]);
+    assert.equal(msrp.sessionCount, 0);
   } finally {
     await app.stop();
     await sup.stop();
