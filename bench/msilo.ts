@@ -269,14 +269,15 @@ async function startKamailio(dir: string): Promise<Target> {
     pid: child.pid as number,
     async finish() {
       await sleep(11_000); // two check_time periods (5 s): msilo deletes delivered rows from its timer
+      // Counted once Kamailio has stopped: while it runs, its writers keep the file locked.
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.on('exit', r)));
       let left = NaN;
-      for (let i = 0; i < 20 && Number.isNaN(left); i++) {
+      for (let i = 0; i < 50 && Number.isNaN(left); i++) {
         const r = spawnSync('sqlite3', [db, `select count(*) from silo where username='bob'`]);
         if (r.status === 0) left = Number(r.stdout.toString().trim());
         else await sleep(200);
       }
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.on('exit', r)));
       const locked = (log.match(/database is locked/g) ?? []).length;
       const errors = log.split('\n').filter((l) => /ERROR/.test(l)).length;
       return { left, notes: errors > 0 ? `${errors} ERROR lines (${locked} "database is locked")` : '' };
