@@ -7,9 +7,10 @@
  *
  * Needs SIPp and, for the comparison, Kamailio with its SQLite modules (Debian):
  *
- *   apt-get install sip-tester kamailio kamailio-sqlite-modules
+ *   apt-get install sip-tester kamailio kamailio-sqlite-modules sqlite3
  *
- * The script installs nothing: without /usr/sbin/kamailio it says so and measures Parley alone.
+ * The script installs nothing: without Kamailio, its SQLite schema files or the sqlite3 command
+ * (which creates msilo's tables) it says so and measures Parley alone.
  *
  * For each server and each size N, on a fresh database:
  * 1. Storing: a SIPp UAC (`bench/sipp/msilo-store.xml`) sends N MESSAGEs to the offline user
@@ -77,9 +78,9 @@ if (!existsSync(SIPP)) {
   console.error('bench/msilo.ts: SIPp is missing (apt-get install sip-tester)');
   process.exit(1);
 }
-const haveKamailio = existsSync(KAMAILIO) && existsSync(join(KAMAILIO_SQL, 'msilo-create.sql'));
+const haveKamailio = existsSync(KAMAILIO) && existsSync(join(KAMAILIO_SQL, 'msilo-create.sql')) && spawnSync('sqlite3', ['-version']).status === 0;
 if (!haveKamailio && only !== 'parley') {
-  console.log('Kamailio is not installed: measuring Parley alone (apt-get install kamailio kamailio-sqlite-modules for the comparison)');
+  console.log('Kamailio with SQLite is not installed: measuring Parley alone (apt-get install kamailio kamailio-sqlite-modules sqlite3 for the comparison)');
 }
 
 // ---- helpers ---------------------------------------------------------------------------
