@@ -192,18 +192,22 @@ export class DeliveryRunner {
     return { ok: false, status: best };
   }
 
+  /** Resolves true once the user's client connected; false after the timeout or if the session ended. */
   private connected(session: MsrpSession): Promise<boolean> {
     if (session.connection !== undefined) return Promise.resolve(true);
+    if (session.isEnded) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = this.o.clock.setTimeout(() => {
-        session.off('connected', on);
-        resolve(false);
-      }, this.connectTimeoutMs);
-      const on = () => {
+      const done = (ok: boolean) => {
         this.o.clock.clearTimeout(timer);
-        resolve(true);
+        session.off('connected', onConnected);
+        session.off('ended', onEnded);
+        resolve(ok);
       };
-      session.once('connected', on);
+      const onConnected = () => done(true);
+      const onEnded = () => done(false);
+      const timer = this.o.clock.setTimeout(() => done(false), this.connectTimeoutMs);
+      session.on('connected', onConnected);
+      session.on('ended', onEnded);
     });
   }
 

@@ -129,6 +129,48 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
     }
   });
 
+  it('a delivery cut by a restart is retried by the next process and delivers everything once', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const config = testConfig(dir.path);
+    let parley = await startParley(config, clock);
+    const client = await new MsrpClient().start();
+    const key = sessionDeliveryKey(BOB, ALICE);
+    try {
+      await aliceWrites(parley, clock, client, 2);
+      const uasPort = await freePort();
+      // bob's UA answers, but his MSRP client never connects: the run is under way when Parley stops.
+      const first = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: 'msrp://127.0.0.1:9/unused;tcp' } });
+      await new Promise((r) => setTimeout(r, 300));
+      await register(parley, uasPort);
+      await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the first run answered');
+      await parley.server.stop();
+      first.kill(); // its BYE would never come (Parley stopped)
+      await first;
+      // A stopping server fails the run it cuts (the retry timer is durable); a killed one leaves
+      // it `running` and its durable stall timer does the same later (sessionDeliveryModel.test.ts).
+      assert.equal((parley.server.supervisor.peek(SESSION_DELIVERY_KIND, key) as { value: unknown } | undefined)?.value, 'waiting');
+
+      parley = await startParley(config, clock);
+      const bob = client.session('active');
+      const second = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
+      await new Promise((r) => setTimeout(r, 300));
+      clock.advance(30_000); // the retry, armed before the restart
+      await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the retried run answered');
+      const [out] = [...parley.offline.runner.live.values()];
+      bob.session.setRemote({ path: [out.localUri] });
+      assert.equal((await bob.session.connect()).status, 200);
+      const run = await second;
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(bob.received.map((m) => (parseCpim(m.body) as { body: Buffer }).body.toString()), ['message 1', 'message 2']);
+      await until(() => parley.mailbox.mailboxStore.count(BOB) === 0, 'the mailbox emptied');
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+
   it('a declined delivery session keeps the messages and is retried after the retry period', async () => {
     const dir = tempDir();
     const clock = new SimulatedClock();

@@ -102,7 +102,7 @@ export function cpimText(from: string, to: string, text: string, imdnId: string)
 }
 
 /** A SIPp instance on a known local port (UAS scenarios need it for the REGISTER contact). */
-export function sippAt(args: { scenario: string; port: number; remote?: number; keys?: Record<string, string> }): Promise<{ code: number | null; messages: string; stderr: string }> {
+export function sippAt(args: { scenario: string; port: number; remote?: number; keys?: Record<string, string> }): Promise<{ code: number | null; messages: string; stderr: string }> & { kill(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-off-'));
   const argv = [
     ...(args.remote !== undefined ? [`127.0.0.1:${args.remote}`] : []),
@@ -114,7 +114,7 @@ export function sippAt(args: { scenario: string; port: number; remote?: number; 
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-  return new Promise((resolve) =>
+  const done = new Promise<{ code: number | null; messages: string; stderr: string }>((resolve) =>
     child.on('close', (code) => {
       clearTimeout(killer);
       let messages = '';
@@ -127,4 +127,5 @@ export function sippAt(args: { scenario: string; port: number; remote?: number; 
       resolve({ code, messages, stderr });
     }),
   );
+  return Object.assign(done, { kill: () => void child.kill('SIGKILL') });
 }
