@@ -106,10 +106,14 @@ export class FetchSessions {
     const f: FetchSession = { aor, msrp: session, acceptTypes: types.acceptTypes, dialog, ended: false };
     this.live.set(key, f);
     this.busy.add(aor);
-    session.once('ended', () => this.finish(key, f, false));
+    // The user's MSRP connection lost: hang up (after our own close or the user's BYE, a no-op).
+    session.once('ended', () => this.finish(key, f, true));
     req.respond(200, 'OK', { headers: [{ name: 'content-type', value: 'application/sdp' }], body: sdp });
     this.o.logger.info({ aor, key }, 'fetch: session answered');
-    void this.run(key, f);
+    this.run(key, f).catch((err: unknown) => {
+      this.o.logger.error({ err, aor }, 'fetch: failed');
+      this.finish(key, f, true);
+    });
   }
 
   /** ACK and BYE of a fetch. */
