@@ -112,7 +112,9 @@ describe('text message-waiting and fetch with SIPp', { skip, concurrency: false 
       assert.equal(seen[0].account, 'sip:offline@parley.example');
       assert.match(run.messages, /Subscription-State: terminated;reason=timeout/);
 
-      // Fetched means delivered: bob's next fetch gets nothing, the messages stay as old.
+      // Fetched means delivered: no delivery session will carry them when bob registers,
+      // bob's next fetch gets nothing, the messages stay as old.
+      assert.equal(await parley.offline.deliverTo(BOB), 0, 'no caller left to deliver for');
       const again = await fetchAs(parley, client, 'bob');
       assert.equal(again.length, 0);
       assert.deepEqual(parley.mailbox.mailboxStore.summary(BOB), { newCount: 0, oldCount: 3 });
