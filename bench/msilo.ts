@@ -335,6 +335,8 @@ interface DeliveryResult {
   cpu: number;
   /** From the REGISTER to the first message received. */
   firstMs: number;
+  /** Longest silence between two first receptions (a lost packet waits for a retransmission). */
+  gapMs: number;
 }
 
 async function deliveryPhase(t: Target, n: number, dir: string): Promise<DeliveryResult> {
@@ -381,14 +383,12 @@ async function deliveryPhase(t: Target, n: number, dir: string): Promise<Deliver
   uas.kill('SIGTERM');
   await new Promise((r) => (uas.exitCode !== null ? r(null) : uas.on('exit', r)));
   scan();
-  let last = t0;
-  let first = Infinity;
-  for (const { at } of firstSeen.values()) {
-    last = Math.max(last, at);
-    first = Math.min(first, at);
-  }
+  const times = [...firstSeen.values()].map((x) => x.at).sort((a, b) => a - b);
+  const last = times.length > 0 ? times[times.length - 1] : t0;
+  let gapMs = 0;
+  for (let i = 1; i < times.length; i++) gapMs = Math.max(gapMs, times[i] - times[i - 1]);
   const seconds = (last - t0) / 1000;
-  return { received: firstSeen.size, duplicates, retransmissions, seconds, rate: firstSeen.size / seconds, cpu, firstMs: first - t0 };
+  return { received: firstSeen.size, duplicates, retransmissions, seconds, rate: firstSeen.size / seconds, cpu, firstMs: (times[0] ?? NaN) - t0, gapMs };
 }
 
 interface RunResult {
@@ -427,7 +427,7 @@ function line(r: RunResult): string {
   return (
     `${r.server.padEnd(8)} N=${String(r.n).padEnd(6)} ` +
     `store ${f0(s.rate).padStart(6)}/s (${s.accepted} x 202, ${s.failed} failed, ${f2(s.seconds)} s, CPU ${f2(s.cpu)} s) | ` +
-    `delivery ${f0(d.rate).padStart(6)}/s (${d.received} received, ${f2(d.seconds)} s, first after ${f0(d.firstMs)} ms, CPU ${f2(d.cpu)} s) | ` +
+    `delivery ${f0(d.rate).padStart(6)}/s (${d.received} received, ${f2(d.seconds)} s, first after ${f0(d.firstMs)} ms, longest gap ${f0(d.gapMs)} ms, CPU ${f2(d.cpu)} s) | ` +
     `left behind ${r.left}, delivered twice ${d.duplicates}, retransmitted ${d.retransmissions}` +
     (r.notes ? ` | ${r.notes}` : '')
   );
