@@ -209,3 +209,35 @@ test('a write LMDB refuses fails its own event only: no effect out, the actor re
     dir.remove();
   }
 });
+
+test("an event's data and record share one transaction even when something else wrote first in the turn", async () => {
+  const dir = tempDir();
+  const { setup, emit, assign } = await import('xstate');
+  const storing = setup({ types: { context: {} as { n: number } } }).createMachine({
+    context: { n: 0 },
+    on: { PUT: { actions: [assign({ n: ({ context }) => context.n + 1 }), emit({ type: 'store.put' })] } },
+  });
+  const box = { name: 'box', machine: storing, version: 1, input: () => ({}) };
+  let data: ReturnType<TestRuntime['store']['openDB']> | undefined;
+  const rt: TestRuntime = createTestRuntime(dir.path, [box], {
+    storeWrites: () => [{ db: (data ??= rt.store.openDB('appdata')), key: ['data', 'k'], value: 'stored' }],
+  });
+  try {
+    const other = rt.store.openDB<number, string>('other');
+    await other.put('warm', 0);
+    let commits = 0;
+    rt.store.env.on('aftercommit', () => commits++);
+    // lmdb-js closes this turn's transaction in a task queued by this first write, ahead of
+    // the supervisor's own end-of-turn task: the record must still join that transaction.
+    const foreign = other.put('x', 1);
+    const dispatched = rt.supervisor.dispatch('box', 'k', { type: 'PUT' }, { create: true });
+    assert.equal(await dispatched, 'ok');
+    await foreign;
+    assert.equal(commits, 1, 'one transaction for the foreign write, the data and the record');
+    assert.equal(data?.get(['data', 'k']), 'stored');
+    assert.deepEqual(rt.store.snapshots.get(['box', 'k'])?.context, { n: 1 });
+  } finally {
+    await rt.close();
+    dir.remove();
+  }
+});
