@@ -28,7 +28,7 @@ import { mailboxEvents } from '../../machines/mailboxTypes.js';
 import type { StoredMessage } from '../../machines/mailboxEffects.js';
 import { sessionDeliveryEvents as ev, type SessionDeliveryEffect } from '../../machines/sessionDelivery.js';
 import type { OfflineDispatcher } from './executor.js';
-import { outgoingBody } from './outgoing.js';
+import { outgoingBody, whenConnected } from './outgoing.js';
 
 export interface DeliveryRunnerOptions {
   readonly sip: SipTransport;
@@ -142,7 +142,7 @@ export class DeliveryRunner {
       const answer = parseMsrpOffer(invited.response.body.toString('utf8'));
       if (answer instanceof ProtocolError) return { ok: false, status: 488, delivered: 0 };
       if (session.setRemote({ path: answer.path }) !== undefined) return { ok: false, status: 488, delivered: 0 };
-      const connected = answer.setup === 'passive' ? (await session.connect()).status === 200 : await this.connected(session);
+      const connected = answer.setup === 'passive' ? (await session.connect()).status === 200 : await whenConnected(session, this.o.clock, this.connectTimeoutMs);
       if (!connected) return { ok: false, status: 408, delivered: 0 };
       for (const m of messages) {
         const { body, contentType } = outgoingBody(m, aor, answer.acceptTypes);
@@ -190,25 +190,6 @@ export class DeliveryRunner {
       best = Math.min(best, response.status);
     }
     return { ok: false, status: best };
-  }
-
-  /** Resolves true once the user's client connected; false after the timeout or if the session ended. */
-  private connected(session: MsrpSession): Promise<boolean> {
-    if (session.connection !== undefined) return Promise.resolve(true);
-    if (session.isEnded) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        this.o.clock.clearTimeout(timer);
-        session.off('connected', onConnected);
-        session.off('ended', onEnded);
-        resolve(ok);
-      };
-      const onConnected = () => done(true);
-      const onEnded = () => done(false);
-      const timer = this.o.clock.setTimeout(() => done(false), this.connectTimeoutMs);
-      session.on('connected', onConnected);
-      session.on('ended', onEnded);
-    });
   }
 
   private async bye(dialog: DialogState, actor: ActorRef): Promise<void> {

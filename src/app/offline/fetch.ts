@@ -27,7 +27,7 @@ import type { StoredMessage } from '../../machines/mailboxEffects.js';
 import type { OfflineDispatcher } from './executor.js';
 import { answerOffer } from './answer.js';
 import { callerOf, servedAor, SUPPORTED_TYPES } from './invite.js';
-import { outgoingBody } from './outgoing.js';
+import { outgoingBody, whenConnected } from './outgoing.js';
 import { MAX_SCAN } from './deliveryRunner.js';
 
 export interface FetchOptions {
@@ -134,7 +134,7 @@ export class FetchSessions {
   }
 
   private async run(key: string, f: FetchSession): Promise<void> {
-    if (!(await this.connected(f.msrp))) return this.finish(key, f, true);
+    if (!(await whenConnected(f.msrp, this.o.clock, this.o.connectTimeoutMs ?? 10_000))) return this.finish(key, f, true);
     const messages = unreadMessages(this.o.mailboxStore, f.aor, this.o.clock.now(), this.o.maxMessages ?? 500);
     let sent = 0;
     for (const m of messages) {
@@ -160,23 +160,6 @@ export class FetchSessions {
     if (!bye) return;
     const { request } = buildInDialogRequest(f.dialog, 'BYE');
     this.o.sip.sendRequest(request, { dialog: f.dialog }).catch((err: unknown) => this.o.logger.warn({ err }, 'fetch: BYE not sent'));
-  }
-
-  private connected(session: MsrpSession): Promise<boolean> {
-    if (session.connection !== undefined) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        this.o.clock.clearTimeout(timer);
-        session.off('connected', onConnected);
-        session.off('ended', onEnded);
-        resolve(ok);
-      };
-      const onConnected = () => done(true);
-      const onEnded = () => done(false);
-      const timer = this.o.clock.setTimeout(() => done(false), this.o.connectTimeoutMs ?? 10_000);
-      session.on('connected', onConnected);
-      session.on('ended', onEnded);
-    });
   }
 
   stop(): void {

@@ -9,6 +9,8 @@ import { ProtocolError } from '../../errors.js';
 import { buildCpim, CPIM_CONTENT_TYPE, parseCpim, serializeCpim } from '../../formats/cpim.js';
 import { IMDN_NS, imdnHeaders, readImdn } from '../../formats/imdn.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
+import type { MsrpSession } from '../../transport/msrp/session.js';
+import type { Clock } from '../../clock.js';
 import type { StoredMessage } from '../../machines/mailboxEffects.js';
 
 /** True when `types` (an accept-types list) takes `type`. */
@@ -50,4 +52,23 @@ export function outgoingBody(m: StoredMessage, user: string, acceptTypes: readon
     body: inner,
   });
   return { body: serializeCpim(cpim), contentType: CPIM_CONTENT_TYPE };
+}
+
+/** Resolves true once the peer's MSRP connection is there; false after `timeoutMs` or if the session ended first. */
+export function whenConnected(session: MsrpSession, clock: Clock, timeoutMs: number): Promise<boolean> {
+  if (session.connection !== undefined) return Promise.resolve(true);
+  if (session.isEnded) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clock.clearTimeout(timer);
+      session.off('connected', onConnected);
+      session.off('ended', onEnded);
+      resolve(ok);
+    };
+    const onConnected = () => done(true);
+    const onEnded = () => done(false);
+    const timer = clock.setTimeout(() => done(false), timeoutMs);
+    session.on('connected', onConnected);
+    session.on('ended', onEnded);
+  });
 }

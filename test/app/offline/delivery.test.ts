@@ -14,28 +14,12 @@ import { SESSION_DELIVERY_KIND, sessionDeliveryKey } from '../../../src/actors/s
 import { parseCpim } from '../../../src/formats/cpim.js';
 import { freePort, runSipp, describeRun, SIPP } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { cpimText, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
+import { aliceWrites, cpimText, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
 const BOB = 'sip:bob@parley.example';
 const ALICE = 'sip:alice@example.com';
-
-/** alice's offline session with `n` messages, ended by the grace window. Returns the storing time. */
-async function aliceWrites(parley: Parley, clock: SimulatedClock, client: MsrpClient, n: number): Promise<number> {
-  const { session } = client.session('active');
-  const sipp = runSipp({ scenario: scenario('offline-caller.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', session.localUri] });
-  await until(() => parley.offline.executor.live.size === 1, 'the answered session');
-  const [live] = [...parley.offline.executor.live.values()];
-  session.setRemote({ path: [live.msrp.localUri] });
-  assert.equal((await session.connect()).status, 200);
-  const at = clock.now();
-  for (let i = 1; i <= n; i++) assert.equal((await session.send(cpimText(ALICE, BOB, `message ${i}`, `imdn-${i}`), 'message/cpim')).status, 200);
-  clock.advance(90_000);
-  const run = await sipp;
-  assert.equal(run.code, 0, describeRun(run));
-  return at;
-}
 
 async function register(parley: Parley, uasPort: number): Promise<void> {
   const reg = await runSipp({ scenario: scenario('mailbox-register.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'uasport', String(uasPort)] });

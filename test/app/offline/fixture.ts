@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { SIPP } from '../../helpers/sipp.js';
+import { describeRun, runSipp, SIPP } from '../../helpers/sipp.js';
+import assert from 'node:assert/strict';
 import { SimulatedClock, systemClock } from '../../../src/clock.js';
 import { defaults, type Config } from '../../../src/config.js';
 import { startServer, type Application, type Server } from '../../../src/server.js';
@@ -128,4 +129,20 @@ export function sippAt(args: { scenario: string; port: number; remote?: number; 
     }),
   );
   return Object.assign(done, { kill: () => void child.kill('SIGKILL') });
+}
+
+/** alice's offline session with `n` messages, ended by the grace window. Returns the storing time. */
+export async function aliceWrites(parley: Parley, clock: SimulatedClock, client: MsrpClient, n: number): Promise<number> {
+  const { session } = client.session('active');
+  const sipp = runSipp({ scenario: join(process.cwd(), 'test', 'sipp', 'offline-caller.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', session.localUri] });
+  await until(() => parley.offline.executor.live.size === 1, 'the answered session');
+  const [live] = [...parley.offline.executor.live.values()];
+  session.setRemote({ path: [live.msrp.localUri] });
+  assert.equal((await session.connect()).status, 200);
+  const at = clock.now();
+  for (let i = 1; i <= n; i++) assert.equal((await session.send(cpimText('sip:alice@example.com', 'sip:bob@parley.example', `message ${i}`, `imdn-${i}`), 'message/cpim')).status, 200);
+  clock.advance(90_000);
+  const run = await sipp;
+  assert.equal(run.code, 0, describeRun(run));
+  return at;
 }

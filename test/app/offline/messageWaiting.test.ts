@@ -17,7 +17,7 @@ import { parseCpim } from '../../../src/formats/cpim.js';
 import { parseMessageSummary } from '../../../src/formats/messageSummary.js';
 import { describeRun, freePort, runSipp, SIPP } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { cpimText, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
+import { aliceWrites, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -37,21 +37,6 @@ function notifiedCounts(trace: string): Array<{ waiting: boolean; account?: stri
     out.push({ waiting: s.waiting, ...(s.account !== undefined ? { account: s.account } : {}), text: `${t?.newCount}/${t?.oldCount}` });
   }
   return out;
-}
-
-async function aliceWrites(parley: Parley, clock: SimulatedClock, client: MsrpClient, n: number): Promise<number> {
-  const { session } = client.session('active');
-  const sipp = runSipp({ scenario: scenario('offline-caller.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', session.localUri] });
-  await until(() => parley.offline.executor.live.size === 1, 'the answered session');
-  const [live] = [...parley.offline.executor.live.values()];
-  session.setRemote({ path: [live.msrp.localUri] });
-  assert.equal((await session.connect()).status, 200);
-  const at = clock.now();
-  for (let i = 1; i <= n; i++) assert.equal((await session.send(cpimText(ALICE, BOB, `message ${i}`, `imdn-${i}`), 'message/cpim')).status, 200);
-  clock.advance(90_000);
-  const run = await sipp;
-  assert.equal(run.code, 0, describeRun(run));
-  return at;
 }
 
 /** A fetch as `user` (optionally claiming `pai`): returns what the MSRP client received. */
