@@ -3,7 +3,7 @@
  * mailbox side by side with Kamailio's msilo module on its SQLite backend, both driven by SIPp.
  *
  *   npx tsx bench/msilo.ts [sizes=1000,10000] [--only parley|kamailio] [--window 100]
- *                          [--kamailio-workers 1] [--rounds 1] [--cpu-prof DIR]
+ *                          [--kamailio-workers 1] [--rounds 1] [--cpu-prof DIR] [--node-flags '...']
  *
  * Needs SIPp and, for the comparison, Kamailio with its SQLite modules (Debian):
  *
@@ -72,6 +72,7 @@ const windowSize = Number(flag('--window', '100'));
 const kamailioWorkers = Number(flag('--kamailio-workers', '1'));
 const rounds = Number(flag('--rounds', '1'));
 const cpuProfDir = flag('--cpu-prof', '');
+const nodeFlags = flag('--node-flags', '').split(' ').filter(Boolean);
 const sizes = (argv[0] ?? '1000,10000').split(',').map(Number);
 
 if (!existsSync(SIPP)) {
@@ -217,7 +218,7 @@ async function startParley(dir: string, label: string): Promise<Target> {
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, `parley-${label}`)] : [];
   const child = spawn(
     process.execPath,
-    [...prof, '--import', 'tsx', join(root, 'test', 'fixtures', 'cliMain.ts'),
+    [...nodeFlags, ...prof, '--import', 'tsx', join(root, 'test', 'fixtures', 'cliMain.ts'),
       '--data-dir', data, '--sip-listen', `127.0.0.1:${port}`, '--msrp-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
       '--domains', 'parley.example', '--log-level', 'warn'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
