@@ -4,20 +4,9 @@
  * contact, which answers 200), then unregisters; again and again, so the visualizer shows a
  * mailbox filling and emptying.
  */
-import type { Logger } from 'pino';
-import type { SipStack } from '../transport/sip/stack.js';
-import type { SipEndpoint } from '../transport/sip/transport.js';
+import type { ScenarioContext } from './context.js';
 
-export interface ScenarioContext {
-  /** The demo's own user agent (a second SIP stack on 127.0.0.1). */
-  readonly ua: SipStack;
-  /** Parley's SIP address. */
-  readonly parley: SipEndpoint;
-  readonly domain: string;
-  readonly logger: Logger;
-  /** Resolves after `ms`, or rejects once the demo stops. */
-  pause(ms: number): Promise<void>;
-}
+export type { ScenarioContext };
 
 export async function mailboxScenario(s: ScenarioContext, round: number): Promise<void> {
   const carol = `sip:carol@${s.domain}`;
