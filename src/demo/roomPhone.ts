@@ -182,10 +182,14 @@ export class RoomPhone {
     this.over = true;
     const { dialog: next, request } = buildInDialogRequest(dialog, 'BYE');
     this.dialog = next;
-    this.session?.close('left');
     try {
-      return (await this.d.ua.sendRequest(request, { dialog: next })).status;
+      const res = await this.d.ua.sendRequest(request, { dialog: next });
+      // The room closes its side of the MSRP session once it has processed the BYE (which it
+      // answers first); a connection dropped by us before that would also read as a lost one.
+      if (res.status === 200) await this.sessionEnded(2000);
+      return res.status;
     } finally {
+      this.session?.close('left');
       this.end();
     }
   }
@@ -246,6 +250,16 @@ export class RoomPhone {
     this.session?.close('removed');
     this.end();
     this.resolveRemoved(reason);
+  }
+
+  /** Resolves when the MSRP session has ended, or after `ms` at most. */
+  private sessionEnded(ms: number): Promise<void> {
+    const s = this.session;
+    if (s === undefined || s.isEnded) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      s.once('ended', () => (clearTimeout(t), resolve()));
+    });
   }
 
   private end(): void {
