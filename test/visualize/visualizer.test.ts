@@ -1,21 +1,24 @@
 /**
  * End to end in real headless Chromium: the page lists rooms, follows one live while
  * participants come and go, draws its statechart with the active state highlighted, and
- * shows the snapshots around an event. Participants are moved by a `RoomDriver`: today it
- * dispatches domain events; swap `makeDriver` for a SIP/MSRP driver once the room app exists.
+ * shows the snapshots around an event. Participants are moved by a `RoomDriver` that
+ * dispatches domain events to the supervisor on a simulated clock (300 rooms in a moment, due
+ * times to the millisecond); visualizer-sip.test.ts does the same over real SIP and MSRP
+ * against a whole server.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { setup } from 'xstate';
 import type { ActorKind } from '../../src/actors/kind.js';
 import { roomKind } from '../../src/actors/roomKind.js';
 import { dispatchingDriver, startVisualizer, type RoomDriver, type VisualizerFixture } from '../transport/http/fixture.js';
+import { clockTime, current, eventually, launchChromium, openPage, text, type WatchedPage } from './page.js';
 
 // Sorts before the `sip:room-NNN` rooms, so it is the first row once the search is cleared.
 const ROOM = 'sip:design-review@conf.example.com';
-const SHOT = 'artifacts/visualizer.png';
+const SHOT = 'artifacts/visualizer-dispatch.png';
 
 /** A kind with nested, parallel and delayed states, as the mailbox and offline kinds will have. */
 const shiftKind: ActorKind = {
@@ -40,33 +43,13 @@ const shiftKind: ActorKind = {
   }),
 };
 
-/** The one seam to change when joins go over SIP/MSRP. */
 const makeDriver = (f: VisualizerFixture): RoomDriver => dispatchingDriver(f.rt.supervisor, f.rt.clock);
-
-/** Retries `check` until it passes (the page updates asynchronously over SSE). */
-async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-/** `10:00:05.000`: how the page prints the server's clock. */
-const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 23);
-const text = async (page: Page, selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
-const current = (page: Page) => page.locator('#chart g.state.current').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-id')));
 
 describe('visualizer in headless Chromium', () => {
   let f: VisualizerFixture;
   let drive: RoomDriver;
   let browser: Browser;
-  let page: Page;
+  let page: WatchedPage;
 
   before(async () => {
     f = await startVisualizer({ kinds: [roomKind(), shiftKind] });
@@ -81,15 +64,8 @@ describe('visualizer in headless Chromium', () => {
         }),
       );
     }
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    (page as Page & { errors?: string[] }).errors = errors;
+    browser = await launchChromium();
+    page = await openPage(browser);
   });
 
   after(async () => {
@@ -182,7 +158,6 @@ describe('visualizer in headless Chromium', () => {
     });
     mkdirSync('artifacts', { recursive: true });
     await page.screenshot({ path: SHOT });
-    if (process.env.PARLEY_UPDATE_SCREENSHOT === '1') copyFileSync(SHOT, 'docs/visualizer.png');
   });
 
   it('shows a participant dropped by its ACK timer when the clock reaches it', async () => {
@@ -194,7 +169,7 @@ describe('visualizer in headless Chromium', () => {
       assert.match(await text(page, '#d-summary'), /^1 participant$/);
       assert.deepEqual(await current(page), ['conference.open']);
     });
-    assert.deepEqual((page as Page & { errors?: string[] }).errors, []);
+    assert.deepEqual(page.errors, []);
   });
 
   it('draws nested and parallel states and delayed transitions, highlighting every active leaf', async () => {

@@ -1,8 +1,8 @@
 /**
  * A visualizer over a real runtime for tests: LMDB in a temp dir, SimulatedClock, the room
- * kind, an ActorIndex, and the HTTP server on a free port. Also the way tests make things
- * happen in rooms (`RoomDriver`), kept to one seam so that the dispatching driver can be
- * swapped for a join over SIP/MSRP once the room application exists.
+ * kind, an ActorIndex, and the HTTP server on a free port. Also a way for tests to make
+ * things happen in rooms without the room application (`RoomDriver`: domain events straight to
+ * the supervisor); test/visualize/visualizer-sip.test.ts joins rooms over SIP/MSRP instead.
  */
 import { get, type IncomingMessage } from 'node:http';
 import { pino } from 'pino';
@@ -87,10 +87,7 @@ export const participantInfo = (who: string): ParticipantInfo => ({
   session: { id: `msrp-${who}` },
 });
 
-/**
- * The driver used until the room application exists: domain events straight to the
- * supervisor. Replace with one that sends INVITE/ACK/BYE and opens MSRP sessions.
- */
+/** Domain events straight to the supervisor (no SIP, no MSRP: hundreds of rooms in a moment). */
 export function dispatchingDriver(supervisor: Supervisor, clock: { now(): number }): RoomDriver {
   const send = async (room: string, event: Parameters<Supervisor['dispatch']>[2], create = false) => {
     const r = await supervisor.dispatch('room', room, event, { create });
