@@ -29,6 +29,11 @@ export interface DemoOptions {
   readonly onRound?: (scenario: string, round: number, error?: unknown) => void;
 }
 
+/** `0.0.0.0` -> `127.0.0.1`, `::` -> `::1`; any other address as it is. */
+function loopback(host: string): string {
+  return host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+}
+
 type Scenario = (s: ScenarioContext, round: number) => Promise<void>;
 
 export const scenarios: ReadonlyArray<{ name: string; run: Scenario }> = [
@@ -40,13 +45,14 @@ export const scenarios: ReadonlyArray<{ name: string; run: Scenario }> = [
 export async function startDemo(server: Server, logger: Logger, opts: DemoOptions = {}): Promise<Demo> {
   const log = logger.child({ component: 'demo' });
   const config = server.context.config;
-  const host = server.addresses.sip.host;
+  // The demo's phones live on the loopback address; a wildcard bind is reached there too.
+  const host = loopback(server.addresses.sip.host);
   const pace = opts.pace ?? 1;
   const ua = await createSipStack({ host, port: 0, logger: log.child({ ua: 'demo' }) });
   const calls = new CallRouter();
   // The demo UA is every user's phone: calls go to their participant, the rest is answered 200.
   ua.onRequest((req) => calls.handle(req));
-  const msrp = new MsrpEndpoint({ listen: { host: server.addresses.msrp.host, port: 0 }, logger: log.child({ msrp: 'demo' }) });
+  const msrp = new MsrpEndpoint({ listen: { host: loopback(server.addresses.msrp.host), port: 0 }, logger: log.child({ msrp: 'demo' }) });
   await msrp.start();
   const stopper = new AbortController();
   const stopped = () => new Error('demo stopped');
@@ -96,7 +102,7 @@ export async function startDemo(server: Server, logger: Logger, opts: DemoOption
       }
     }
   });
-  log.info({ visualizer: `http://${server.addresses.http.host}:${server.addresses.http.port}/`, scenarios: chosen.map((s) => s.name) }, 'demo running: open the visualizer');
+  log.info({ visualizer: `${adminBaseUrl(server.addresses.http)}/`, scenarios: chosen.map((s) => s.name) }, 'demo running: open the visualizer');
   return {
     async stop() {
       stopper.abort();
