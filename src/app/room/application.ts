@@ -227,12 +227,14 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     session.on('ended', ({ reason }) => {
       o.clock.clearTimeout(timer);
       bySession.delete(session.id);
+      // A BYE or CANCEL already told the room (its client may close MSRP on the 200).
+      const leaveReported = !byDialog.has(m.participantId);
       // Every way out of the room (BYE, kick, drop, room deleted) closes the session.
       byDialog.delete(m.participantId);
       relay.forget(session.id);
       stream.forgetSession(session.id);
       // Closed by the room itself (left, kicked, dropped) or at shutdown: nothing to tell it.
-      if (reason === 'left-room' || stopped) return;
+      if (reason === 'left-room' || stopped || leaveReported) return;
       void send(m.room, ev.left(m.participantId, 'connection-lost'));
     });
   }
