@@ -447,7 +447,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
             { name: 'allow', value: ROOM_ALLOW },
             { name: 'accept', value: 'application/sdp, message/sipfrag, application/resource-lists+xml, multipart/mixed' },
             { name: 'allow-events', value: 'conference, refer' },
-            { name: 'supported', value: 'replaces' },
+            { name: 'supported', value: 'recipient-list-invite' },
           ],
         });
       default:

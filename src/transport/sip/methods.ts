@@ -22,7 +22,7 @@ export interface MethodPolicy {
 /** Parley's defaults: the methods of PROTOCOLS.md plus the in-dialog ones. */
 export const defaultMethodPolicy: MethodPolicy = Object.freeze({
   allow: ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'INFO', 'UPDATE', 'REGISTER'],
-  supported: ['path', 'replaces', 'norefersub'],
+  supported: ['path', 'norefersub', 'recipient-list-invite'],
   accept: ['application/sdp', 'message/cpim', 'text/plain', 'application/reginfo+xml', 'multipart/mixed', 'application/resource-lists+xml'],
   schemes: ['sip', 'sips', 'tel'],
 });

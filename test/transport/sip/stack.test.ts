@@ -108,6 +108,8 @@ describe('embedded stack over real sockets', () => {
     ['483 for Max-Forwards 0', raw('MESSAGE').replace('Max-Forwards: 70', 'Max-Forwards: 0'), 483, undefined],
     ['416 for an unsupported Request-URI scheme', raw('MESSAGE', { uri: 'http://example.com/' }), 416, undefined],
     ['420 with Unsupported for a Require of an unknown extension', raw('MESSAGE', { extra: 'Require: 100rel, foo\r\n' }), 420, 'unsupported'],
+    // RFC 5366 list INVITEs carry Require: recipient-list-invite; the rooms' dial-out serves them.
+    ['420 naming only the unknown one beside recipient-list-invite', raw('MESSAGE', { extra: 'Require: recipient-list-invite, 100rel, foo\r\n' }), 420, 'unsupported'],
     ['500 when the application handler throws', raw('INFO'), 500, undefined],
   ] as const) {
     it(`answers ${name}`, async () => {
