@@ -382,7 +382,7 @@ export class Supervisor {
         }
       } catch (err) {
         ref.logger.error({ err, event: event.type }, 'store effect refused; event not committed');
-        this.resident.delete(idOf(kind, r.key));
+        this.forgetFailed(r);
         return Promise.reject(err);
       }
     }
@@ -397,7 +397,7 @@ export class Supervisor {
         // before it stay queued (lmdb-js cannot take them back). The actor is reloaded from
         // LMDB on its next event; no effect of this event goes out; its record is not written.
         this.refOf(r).logger.error({ err, event: event.type }, 'write refused by LMDB; event not committed, effects withheld');
-        this.resident.delete(idOf(kind, r.key));
+        this.forgetFailed(r);
         return Promise.reject(err);
       }
     }
@@ -556,6 +556,17 @@ export class Supervisor {
     }
     this.opts.logger.error({ err, events: items.length / 3 }, 'commit failed; effects withheld');
     throw err;
+  }
+
+  /**
+   * After an event failed before changing the actor: reloaded from LMDB on its next event,
+   * unless writes of its earlier events are still uncommitted (a reload would read the state
+   * before them); its state in memory is then exactly what they will commit, and it stays.
+   */
+  private forgetFailed(r: Resident): void {
+    if (r.inflight > 0 || r.pending !== Pending.None) return;
+    const id = idOf(r.kind.name, r.key);
+    if (this.resident.get(id) === r) this.resident.delete(id);
   }
 
   /** Once the removal of an ended actor's record is committed, its key may be reused. */

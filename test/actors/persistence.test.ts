@@ -241,3 +241,34 @@ test("an event's data and record share one transaction even when something else 
     dir.remove();
   }
 });
+
+test('an event refused while an earlier event of its actor is still uncommitted leaves the actor with that earlier state', async () => {
+  const dir = tempDir();
+  const { setup, emit, assign } = await import('xstate');
+  const storing = setup({ types: { context: {} as { n: number } } }).createMachine({
+    context: { n: 0 },
+    on: { PUT: { actions: [assign({ n: ({ context }) => context.n + 1 }), emit(({ event }) => ({ type: 'store.put', key: (event as { key?: string }).key }))] } },
+  });
+  const box = { name: 'box', machine: storing, version: 1, input: () => ({}) };
+  const put = (key: string) => ({ type: 'PUT', key }) as { type: string };
+  let data: ReturnType<TestRuntime['store']['openDB']> | undefined;
+  const rt: TestRuntime = createTestRuntime(dir.path, [box], {
+    storeWrites: (e) => [{ db: (data ??= rt.store.openDB('appdata')), key: ['data', String(e.key)], value: 1 }],
+  });
+  try {
+    await rt.supervisor.dispatch('box', 'a', put('first'), { create: true });
+    const [ok, refused, third] = await Promise.allSettled([
+      rt.supervisor.dispatch('box', 'a', put('second')),
+      rt.supervisor.dispatch('box', 'a', put('k'.repeat(3000))),
+      rt.supervisor.dispatch('box', 'a', put('third')), // a reload now would miss the second
+    ]);
+    assert.deepEqual(ok, { status: 'fulfilled', value: 'ok' });
+    assert.equal(refused.status, 'rejected');
+    assert.deepEqual(third, { status: 'fulfilled', value: 'ok' });
+    assert.deepEqual(rt.supervisor.peek('box', 'a')?.context, { n: 3 });
+    assert.deepEqual(rt.store.snapshots.get(['box', 'a'])?.context, { n: 3 }, 'the second event was not lost');
+  } finally {
+    await rt.close();
+    dir.remove();
+  }
+});
