@@ -71,7 +71,7 @@ export class Store {
     // one, and waking it cost the main thread more than the B-tree work it took over
     // (bench/runtime.ts: main thread 36 vs 31 us per event). Started at the end of the turn,
     // the write thread does the whole batch at once, off the main thread.
-    this.env = open({ path: opts.path, maxDbs: opts.maxDbs ?? 32, batchStartThreshold: 1e9 } as Parameters<typeof open>[0]);
+    this.env = open({ path: opts.path, noSubdir: false, maxDbs: opts.maxDbs ?? 32, batchStartThreshold: 1e9 } as Parameters<typeof open>[0]);
     this.snapshots = this.env.openDB<ActorRecord, ActorKey>({ name: 'snapshots', encoding: 'json' });
     this.timers = this.env.openDB<null, TimerIndexKey>({ name: 'timers' });
   }

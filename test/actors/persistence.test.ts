@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from '../../src/clock.js';
 import { roomKind } from '../../src/actors/roomKind.js';
-import type { ActorRecord } from '../../src/actors/store.js';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store, type ActorRecord } from '../../src/actors/store.js';
 import { conferenceEvents as ev, type ConferenceContext, type ParticipantInfo } from '../../src/machines/conference.js';
 import { createTestRuntime, tempDir, type TestRuntime } from '../helpers/runtime.js';
 
@@ -270,5 +273,16 @@ test('an event refused while an earlier event of its actor is still uncommitted 
   } finally {
     await rt.close();
     dir.remove();
+  }
+});
+
+test('a data directory whose name has a dot (mktemp: /tmp/tmp.XXXX) is a directory, not a file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tmp.parley-'));
+  try {
+    const store = new Store({ path: dir });
+    await store.close();
+    assert.ok(statSync(join(dir, 'data.mdb')).isFile());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

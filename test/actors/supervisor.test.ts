@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { roomKind } from '../../src/actors/roomKind.js';
 import { conferenceEvents as ev, type ConferenceContext, type ParticipantInfo } from '../../src/machines/conference.js';
 import type { InspectionRecord } from '../../src/actors/inspection.js';
-import { createTestRuntime, tempDir } from '../helpers/runtime.js';
+import { createTestRuntime, tempDir, type TestRuntime } from '../helpers/runtime.js';
 
 const ROOM = 'sip:dev@conf.example.com';
 const alice: ParticipantInfo = { id: 'd-alice', uri: 'sip:alice@example.com', displayName: 'Alice', dialog: { callId: 'c1' }, session: 's-alice' };
@@ -94,7 +94,7 @@ test('a timer fires at its due time from the injected clock, not before', async 
     await rt.store.flushed();
     assert.equal(rt.executed.filter((e) => e.effect.type === 'sip.bye').length, 0);
     rt.clock.advance(1);
-    await settle();
+    await settle(rt);
     const byes = rt.executed.filter((e) => e.effect.type === 'sip.bye');
     assert.equal(byes.length, 1);
     assert.equal(byes[0].at, t0 + 5000);
@@ -134,7 +134,7 @@ test('a passivated actor is woken by its due timer', async () => {
     rt.clock.advance(20_000);
     assert.equal(rt.supervisor.isResident('room', ROOM), false);
     rt.clock.advance(100_000);
-    await settle();
+    await settle(rt);
     const bye = rt.executed.find((e) => e.effect.type === 'sip.bye');
     assert.equal(bye?.at, t0 + 120_000);
     assert.equal(rt.store.snapshots.get(['room', ROOM]), undefined, 'the emptied ad-hoc room ended');
@@ -157,13 +157,13 @@ test('timers survive a restart: overdue ones fire at once, others at their due t
   const rt2 = createTestRuntime(dir.path, [roomKind()], { clock: new SimulatedClock(t0 + 6000) });
   try {
     rt2.clock.advance(0); // the overdue timer was armed with a zero wait
-    await settle();
+    await settle(rt2);
     assert.deepEqual(rt2.executed.map((e) => [e.actor, e.effect.type, e.at]).filter(([, t]) => t === 'sip.bye'), [['sip:a@conf', 'sip.bye', t0 + 6000]]);
     rt2.clock.advance(999);
-    await settle();
+    await settle(rt2);
     assert.equal(rt2.executed.filter((e) => e.actor === 'sip:b@conf').length, 0);
     rt2.clock.advance(1);
-    await settle();
+    await settle(rt2);
     assert.deepEqual(rt2.executed.filter((e) => e.actor === 'sip:b@conf' && e.effect.type === 'sip.bye').map((e) => e.at), [t0 + 7000]);
   } finally {
     await rt2.close();
@@ -230,7 +230,7 @@ test('the inspection stream reports lifecycle, events and timers, and a slow sub
       rt.supervisor.dispatch('room', ROOM, ev.join(alice, 'r1', 0), { create: true }),
       rt.supervisor.dispatch('room', ROOM, ev.ackReceived('d-alice')),
     ]);
-    await settle();
+    await settle(rt);
     assert.deepEqual(seen.map((r) => r.type), ['actor.created', 'actor.event', 'timer.armed', 'actor.event', 'timer.cancelled']);
     const first = seen[1];
     assert.ok(first.type === 'actor.event' && first.before.value === 'idle' && first.after.value === 'open');
@@ -264,6 +264,10 @@ test('10,000 actors are activated, passivated and reactivated with their state',
 });
 
 /** Lets pending LMDB commits resolve and their effects run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
+/** Waits for the commits the last clock step caused and for their effects (no fixed sleep). */
+async function settle(rt: TestRuntime): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    await rt.store.settled();
+    await new Promise((r) => setImmediate(r));
+  }
 }
