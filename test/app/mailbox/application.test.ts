@@ -5,121 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { SimulatedClock } from '../../../src/clock.js';
-import { Store } from '../../../src/actors/store.js';
-import { Supervisor } from '../../../src/actors/supervisor.js';
-import { createMailboxApplication, type MailboxApplication } from '../../../src/app/mailbox/application.js';
 import { deleteMessage, listMailbox, listMailboxes, mailboxStats, purgeMailbox } from '../../../src/app/mailbox/admin.js';
-import type { IncomingRequest, OutgoingRequest, SipTransport } from '../../../src/transport/sip/transport.js';
-import type { SipRequest, SipResponse } from '../../../src/transport/sip/message.js';
 import { getHeader } from '../../../src/transport/sip/headers.js';
-import { RegistrationEvents } from '../../../src/transport/sip/registrar.js';
-import type { RegisteredContact } from '../../../src/transport/sip/registrationStore.js';
-import type { MailboxConfig } from '../../../src/machines/mailboxTypes.js';
 import { tempDir } from '../../helpers/runtime.js';
+import { BOB, FakeSip, incoming, settle, setup } from './world.js';
 
-const logger = pino({ level: 'silent' });
-const BOB = 'sip:bob@parley.example';
 
-/** A transport whose outgoing requests are answered by `answer` (default 200). */
-class FakeSip implements SipTransport {
-  readonly sent: OutgoingRequest[] = [];
-  answer: (r: OutgoingRequest) => number = () => 200;
-  onRequest(): void {}
-  onCancel(): void {}
-  onAckTimeout(): void {}
-  async sendRequest(r: OutgoingRequest): Promise<SipResponse> {
-    this.sent.push(r);
-    return { kind: 'response', status: this.answer(r), reason: '', headers: [], body: Buffer.alloc(0) };
-  }
-  sendAck(): void {}
-  contactUri(): string {
-    return 'sip:127.0.0.1:5060';
-  }
-  async close(): Promise<void> {}
-}
-
-function incoming(n: number, opts: { callId?: string; headers?: Array<{ name: string; value: string }>; to?: string; body?: string } = {}) {
-  const request: SipRequest = {
-    kind: 'request',
-    method: 'MESSAGE',
-    uri: opts.to ?? BOB,
-    headers: [
-      { name: 'from', value: `"Alice" <sip:alice@example.com>;tag=a${n}` },
-      { name: 'to', value: `<${opts.to ?? BOB}>` },
-      { name: 'call-id', value: opts.callId ?? `call-${n}` },
-      { name: 'cseq', value: '1 MESSAGE' },
-      { name: 'content-type', value: 'text/plain' },
-      ...(opts.headers ?? []),
-    ],
-    body: Buffer.from(opts.body ?? `message ${n}`),
-  };
-  const answers: Array<[number, string | undefined]> = [];
-  let done!: () => void;
-  const answered = new Promise<void>((r) => (done = r));
-  const req: IncomingRequest = {
-    request,
-    source: { host: '127.0.0.1', port: 5070, transport: 'udp' },
-    localTag: `t${n}`,
-    answered: false,
-    cancelled: false,
-    respond(status, reason) {
-      answers.push([status, reason]);
-      done();
-    },
-  };
-  return { req, answers, answered };
-}
-
-function setup(dir: string, opts: { config?: Partial<MailboxConfig>; clock?: SimulatedClock; addDate?: boolean; notify?: boolean } = {}) {
-  const clock = opts.clock ?? new SimulatedClock();
-  const store = new Store({ path: dir });
-  const sip = new FakeSip();
-  const contacts = new Map<string, RegisteredContact[]>();
-  const events = new RegistrationEvents(logger);
-  let supervisor!: Supervisor;
-  const app: MailboxApplication = createMailboxApplication({
-    store,
-    sip,
-    clock,
-    logger,
-    domains: ['parley.example'],
-    contacts: { contactsOf: (aor) => contacts.get(aor) ?? [] },
-    registrationEvents: events,
-    dispatcher: () => supervisor,
-    config: { checkTimeMs: 30_000, ...opts.config },
-    delivery: { addDate: opts.addDate ?? false },
-    ...(opts.notify ? { notify: { from: 'sip:offline@parley.example' } } : {}),
-  });
-  supervisor = new Supervisor({ store, clock, logger, kinds: [...app.kinds], effects: { storeWrites: app.storeWrites, execute: app.execute } });
-  supervisor.start();
-  const admin = { supervisor, store: app.mailboxStore, clock };
-  return {
-    clock, store, sip, app, supervisor, admin, contacts,
-    register(uri = 'sip:bob@127.0.0.1:5080') {
-      contacts.set(BOB, [{ uri, path: [] }]);
-      events.emit({ type: 'online', aor: BOB, contacts: contacts.get(BOB) ?? [] });
-    },
-    unregister() {
-      contacts.delete(BOB);
-      events.emit({ type: 'offline', aor: BOB, contacts: [] });
-    },
-    async close() {
-      await app.stop();
-      await supervisor.stop();
-      await store.close();
-    },
-  };
-}
-
-/** Lets the executor's microtasks, the SIP promises and LMDB commits run. */
-async function settle(s: { store: Store }, rounds = 20): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    await new Promise((r) => setImmediate(r));
-    await s.store.settled();
-  }
-}
 const deliveredBodies = (sip: FakeSip) => sip.sent.filter((r) => !('kind' in r) || r.kind === 'request').map((r) => String(r.body));
 
 test('a MESSAGE for an offline user is answered 202 only after its commit', async () => {

@@ -8,117 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { SimulatedClock } from '../../../src/clock.js';
-import { Store } from '../../../src/actors/store.js';
-import { Supervisor } from '../../../src/actors/supervisor.js';
-import type { ActorRef, Effect } from '../../../src/actors/effects.js';
-import { createMailboxApplication } from '../../../src/app/mailbox/application.js';
 import { listMailbox, mailboxStats } from '../../../src/app/mailbox/admin.js';
-import type { IncomingRequest, OutgoingRequest, SipTransport } from '../../../src/transport/sip/transport.js';
-import type { SipRequest, SipResponse } from '../../../src/transport/sip/message.js';
-import { RegistrationEvents } from '../../../src/transport/sip/registrar.js';
-import type { RegisteredContact } from '../../../src/transport/sip/registrationStore.js';
-import type { MailboxConfig } from '../../../src/machines/mailboxTypes.js';
 import { tempDir } from '../../helpers/runtime.js';
+import { BOB, FakeSip, incoming, settle, setup } from './world.js';
 
-const logger = pino({ level: 'silent' });
-const BOB = 'sip:bob@parley.example';
-const CONTACT: RegisteredContact = { uri: 'sip:bob@127.0.0.1:5080', path: [] };
-
-class FakeSip implements SipTransport {
-  readonly sent: OutgoingRequest[] = [];
-  onRequest(): void {}
-  onCancel(): void {}
-  onAckTimeout(): void {}
-  async sendRequest(r: OutgoingRequest): Promise<SipResponse> {
-    this.sent.push(r);
-    return { kind: 'response', status: 200, reason: '', headers: [], body: Buffer.alloc(0) };
-  }
-  sendAck(): void {}
-  contactUri(): string {
-    return 'sip:127.0.0.1:5060';
-  }
-  async close(): Promise<void> {}
-}
-
-function incoming(n: number, opts: { callId?: string; headers?: Array<{ name: string; value: string }> } = {}) {
-  const request: SipRequest = {
-    kind: 'request',
-    method: 'MESSAGE',
-    uri: BOB,
-    headers: [
-      { name: 'from', value: `<sip:alice@example.com>;tag=a${n}` },
-      { name: 'to', value: `<${BOB}>` },
-      { name: 'call-id', value: opts.callId ?? `call-${n}` },
-      { name: 'cseq', value: '1 MESSAGE' },
-      { name: 'content-type', value: 'text/plain' },
-      ...(opts.headers ?? []),
-    ],
-    body: Buffer.from(`message ${n}`),
-  };
-  const answers: number[] = [];
-  let done!: () => void;
-  const answered = new Promise<void>((r) => (done = r));
-  const req: IncomingRequest = {
-    request,
-    source: { host: '127.0.0.1', port: 5070, transport: 'udp' },
-    localTag: `t${n}`,
-    answered: false,
-    cancelled: false,
-    respond(status) {
-      answers.push(status);
-      done();
-    },
-  };
-  return { req, answers, answered };
-}
-
-function setup(dir: string, clock: SimulatedClock, config: Partial<MailboxConfig> = {}) {
-  const store = new Store({ path: dir });
-  const sip = new FakeSip();
-  const contacts = new Map<string, RegisteredContact[]>();
-  const events = new RegistrationEvents(logger);
-  let supervisor!: Supervisor;
-  const app = createMailboxApplication({
-    store, sip, clock, logger, domains: ['parley.example'],
-    contacts: { contactsOf: (aor) => contacts.get(aor) ?? [] },
-    registrationEvents: events,
-    dispatcher: () => supervisor,
-    config: { checkTimeMs: 30_000, ...config },
-  });
-  /** While true, the mailbox's message writes are refused (as a failing commit). */
-  let refuse = false;
-  const storeWrites = (e: Effect, a: ActorRef) => {
-    if (refuse && e.type === 'store.putMessage') throw new Error('MDB_MAP_FULL: simulated');
-    return app.storeWrites(e, a);
-  };
-  supervisor = new Supervisor({ store, clock, logger, kinds: [...app.kinds], effects: { storeWrites, execute: app.execute } });
-  supervisor.start();
-  return {
-    store, sip, app, supervisor, contacts,
-    admin: { supervisor, store: app.mailboxStore, clock },
-    set refuse(v: boolean) {
-      refuse = v;
-    },
-    register() {
-      contacts.set(BOB, [CONTACT]);
-      events.emit({ type: 'online', aor: BOB, contacts: [CONTACT] });
-    },
-    async close() {
-      await app.stop();
-      await supervisor.stop();
-      await store.close();
-    },
-  };
-}
-
-async function settle(s: { store: Store }, rounds = 20): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    await new Promise((r) => setImmediate(r));
-    await s.store.settled();
-  }
-}
 const bodies = (sip: FakeSip) => sip.sent.map((r) => String(r.body));
 
 /** msilo's YYYYMMDDHHMMSS (UTC) form of a time. */
@@ -126,13 +20,13 @@ const msiloTime = (t: number) => new Date(t).toISOString().replace(/[-:T]/g, '')
 
 test('a burst in one turn is stored in order as one batch: quota and re-sends as one by one', async () => {
   const dir = tempDir();
-  const s = setup(dir.path, new SimulatedClock(), { maxMessages: 4 });
+  const s = setup(dir.path, { clock: new SimulatedClock(), config: { maxMessages: 4 } });
   try {
     // All handled synchronously: they reach the mailbox together.
     const burst = [incoming(1), incoming(2), incoming(3, { callId: 'call-2' }), incoming(4), incoming(5), incoming(6)];
     for (const m of burst) s.app.handle(m.req);
     await Promise.all(burst.map((m) => m.answered));
-    assert.deepEqual(burst.map((m) => m.answers[0]), [202, 202, 202, 202, 202, 486], 'the re-send of call-2 is a 202, not a slot');
+    assert.deepEqual(burst.map((m) => m.statuses[0]), [202, 202, 202, 202, 202, 486], 'the re-send of call-2 is a 202, not a slot');
     const view = listMailbox(s.admin, BOB);
     assert.deepEqual(view.messages.map((m) => m.preview), ['message 1', 'message 2', 'message 4', 'message 5']);
     assert.equal(mailboxStats(s.admin).stored_messages, 4);
@@ -145,20 +39,20 @@ test('a burst in one turn is stored in order as one batch: quota and re-sends as
 test("a reminder's timer survives a restart and fires at its send time, not before", async () => {
   const dir = tempDir();
   const clock = new SimulatedClock();
-  let s = setup(dir.path, clock);
+  let s = setup(dir.path, { clock });
   const at = clock.now() + 3_600_000;
   s.register();
   const m = incoming(1, { headers: [{ name: 'x-parley-send-at', value: new Date(at).toISOString() }] });
   s.app.handle(m.req);
   await m.answered;
-  assert.deepEqual(m.answers, [202]);
+  assert.deepEqual(m.statuses, [202]);
   await settle(s);
   assert.equal(s.sip.sent.length, 0, 'not before its time');
   await s.close();
 
-  s = setup(dir.path, clock);
+  s = setup(dir.path, { clock });
   try {
-    s.contacts.set(BOB, [CONTACT]); // still registered: no new registration after the restart
+    s.contacts.set(BOB, [{ uri: 'sip:bob@127.0.0.1:5080', path: [] }]); // still registered: no new registration after the restart
     clock.advance(at - clock.now() - 1);
     await settle(s);
     assert.equal(s.sip.sent.length, 0, 'not a millisecond early');
@@ -176,13 +70,13 @@ test("a reminder's timer survives a restart and fires at its send time, not befo
 test("msilo's YYYYMMDDHHMMSS send time: held across a registration, delivered at that second", async () => {
   const dir = tempDir();
   const clock = new SimulatedClock();
-  const s = setup(dir.path, clock);
+  const s = setup(dir.path, { clock });
   try {
     const due = Math.ceil((clock.now() + 7_200_000) / 1000) * 1000; // a whole second, 2 h ahead
     const m = incoming(1, { headers: [{ name: 'x-parley-send-at', value: msiloTime(due) }] });
     s.app.handle(m.req);
     await m.answered;
-    assert.deepEqual(m.answers, [202]);
+    assert.deepEqual(m.statuses, [202]);
     s.register(); // online before the time: the pass skips it
     await settle(s);
     assert.equal(s.sip.sent.length, 0);
@@ -201,19 +95,19 @@ test("msilo's YYYYMMDDHHMMSS send time: held across a registration, delivered at
 test('the quota counts what was stored before a restart; nothing older is evicted', async () => {
   const dir = tempDir();
   const clock = new SimulatedClock();
-  let s = setup(dir.path, clock, { maxMessages: 3 });
+  let s = setup(dir.path, { clock, config: { maxMessages: 3 } });
   for (let i = 1; i <= 3; i++) {
     const m = incoming(i);
     s.app.handle(m.req);
     await m.answered;
   }
   await s.close();
-  s = setup(dir.path, clock, { maxMessages: 3 });
+  s = setup(dir.path, { clock, config: { maxMessages: 3 } });
   try {
     const m = incoming(4);
     s.app.handle(m.req);
     await m.answered;
-    assert.deepEqual(m.answers, [486]);
+    assert.deepEqual(m.statuses, [486]);
     assert.deepEqual(listMailbox(s.admin, BOB).messages.map((x) => x.preview), ['message 1', 'message 2', 'message 3']);
   } finally {
     await s.close();
@@ -223,7 +117,7 @@ test('the quota counts what was stored before a restart; nothing older is evicte
 
 test('a store that cannot be committed answers 500 and leaves nothing; the re-sent MESSAGE is stored once', async () => {
   const dir = tempDir();
-  const s = setup(dir.path, new SimulatedClock());
+  const s = setup(dir.path, { clock: new SimulatedClock() });
   try {
     const first = incoming(1);
     s.app.handle(first.req);
@@ -232,7 +126,7 @@ test('a store that cannot be committed answers 500 and leaves nothing; the re-se
     const failed = incoming(2);
     s.app.handle(failed.req);
     await failed.answered;
-    assert.deepEqual(failed.answers, [500]);
+    assert.deepEqual(failed.statuses, [500]);
     await settle(s);
     assert.deepEqual(listMailbox(s.admin, BOB).messages.map((x) => x.preview), ['message 1'], 'nothing half-written');
     assert.equal(mailboxStats(s.admin).stored_messages, 1);
@@ -240,11 +134,11 @@ test('a store that cannot be committed answers 500 and leaves nothing; the re-se
     const again = incoming(2); // the sender's retry: same Call-ID and CSeq
     s.app.handle(again.req);
     await again.answered;
-    assert.deepEqual(again.answers, [202], 'not mistaken for a duplicate of the refused one');
+    assert.deepEqual(again.statuses, [202], 'not mistaken for a duplicate of the refused one');
     const twice = incoming(2);
     s.app.handle(twice.req);
     await twice.answered;
-    assert.deepEqual(twice.answers, [202]);
+    assert.deepEqual(twice.statuses, [202]);
     assert.deepEqual(listMailbox(s.admin, BOB).messages.map((x) => x.preview), ['message 1', 'message 2']);
     s.register();
     await settle(s);
