@@ -19,6 +19,7 @@ import type { SipRequest } from '../../src/transport/sip/message.js';
 import { getHeader } from '../../src/transport/sip/headers.js';
 import { parseMessageSummary } from '../../src/formats/messageSummary.js';
 import { dialogKey } from '../../src/transport/sip/dialog.js';
+import { replayPath } from '../helpers/modelPaths.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const AOR = 'sip:bob@parley.example';
@@ -221,17 +222,7 @@ describe('message-waiting machine, model-based', () => {
   it('every shortest path keeps the invariants', () => {
     const paths = getShortestPaths(logic, options as never);
     assert.ok(paths.length > 100, `explored ${paths.length} abstract states`);
-    for (const p of paths) {
-      let w = empty();
-      const done: string[] = [];
-      for (const { event } of p.steps as Array<{ event: WorldEvent }>) {
-        if ((event as { type: string }).type === 'xstate.init') continue;
-        w = step(w, event);
-        done.push(JSON.stringify(event));
-        const b = broken(w);
-        assert.equal(b, undefined, `${b}\npath: ${done.join(' -> ')}`);
-      }
-    }
+    for (const p of paths) replayPath({ empty, step, broken }, p.steps);
   });
 });
 

@@ -13,6 +13,7 @@ import { fromTransition, type AnyMachineSnapshot } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { Stepper } from '../../src/actors/stepper.js';
 import { sessionDeliveryEvents as ev, sessionDeliveryMachine, type SessionDeliveryContext, type SessionDeliveryEvent, type SessionDeliveryInput } from '../../src/machines/sessionDelivery.js';
+import { replayPath } from '../helpers/modelPaths.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const INPUT: SessionDeliveryInput = { key: 'k', aor: 'sip:bob@parley.example', caller: 'sip:alice@example.com', retryMs: 30_000, stallMs: 120_000, maxAttempts: 2 };
@@ -142,17 +143,7 @@ const options = {
   },
 };
 
-function replay(steps: ReadonlyArray<{ event: WorldEvent }>): void {
-  let w = empty();
-  const done: string[] = [];
-  for (const { event } of steps) {
-    if ((event as { type: string }).type === 'xstate.init') continue;
-    w = step(w, event);
-    done.push(JSON.stringify(event));
-    const b = broken(w);
-    assert.equal(b, undefined, `${b}\npath: ${done.join(' -> ')}`);
-  }
-}
+const replay = (steps: ReadonlyArray<{ event: unknown }>) => replayPath<World, WorldEvent>({ empty, step, broken }, steps);
 
 describe('session delivery machine, model-based', () => {
   it('every shortest path keeps the invariants', () => {
