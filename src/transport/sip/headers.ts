@@ -5,26 +5,52 @@
 import type { SipHeader } from './message.js';
 import { compactHeaderNames } from './compact.js';
 
-const TOKEN_EXTRA = new Set('-.!%*_+`\'~');
+/**
+ * @internal RFC 3261 25.1 `token` characters by char code (ASCII only): a table look-up, because
+ * this runs for every character of every header name and parameter of every message.
+ */
+export const TOKEN_CHARS: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
+  for (let c = 0x41; c <= 0x5a; c++) t[c] = 1;
+  for (let c = 0x61; c <= 0x7a; c++) t[c] = 1;
+  for (const ch of '-.!%*_+`\'~') t[ch.charCodeAt(0)] = 1;
+  return t;
+})();
 
 /** RFC 3261 25.1 `token` character: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
 export function isTokenChar(ch: string): boolean {
   const c = ch.charCodeAt(0);
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || TOKEN_EXTRA.has(ch);
+  return c < 128 && TOKEN_CHARS[c] === 1;
+}
+
+/** @internal Like `isTokenChar` for the character at `i` of `s` (false past the end). */
+export function isTokenCharAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i); // NaN past the end: fails the comparison
+  return c < 128 && TOKEN_CHARS[c] === 1;
 }
 
 /** True when `s` is a non-empty RFC 3261 token (method names, header names, option tags). */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (!isTokenChar(s[i])) return false;
+  for (let i = 0; i < s.length; i++) if (!isTokenCharAt(s, i)) return false;
   return true;
 }
 
 /** `Call-ID`, `i`, `CALL-ID` -> `call-id`: lower-case long form (RFC 3261 7.3.1, 7.3.3). */
 export function canonicalHeaderName(name: string): string {
+  const known = canonicalCache.get(name);
+  if (known !== undefined) return known;
   const lower = name.trim().toLowerCase();
-  return compactHeaderNames[lower] ?? lower;
+  const canonical = compactHeaderNames[lower] ?? lower;
+  // Every header of every message goes through here: remember the spellings seen, up to a
+  // bound (names come from the network, so the cache must not grow without limit).
+  if (canonicalCache.size < CANONICAL_CACHE_MAX) canonicalCache.set(name, canonical);
+  return canonical;
 }
+
+const canonicalCache = new Map<string, string>();
+const CANONICAL_CACHE_MAX = 1000;
 
 /**
  * Headers whose grammar is a comma-separated list (RFC 3261 7.3.1): the parser stores one entry
@@ -186,7 +212,17 @@ export function scanQuoted(s: string, i: number): number {
   return -1;
 }
 
-const VALUE_STOP = new Set([';', ',', ' ', '\t', '"', '<', '>', '=', '\r', '\n']);
+/** Characters that end an unquoted parameter value, by char code. */
+const VALUE_STOP: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (const ch of ';, \t"<>=\r\n') t[ch.charCodeAt(0)] = 1;
+  return t;
+})();
+
+function isValueStop(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c < 128 && VALUE_STOP[c] === 1;
+}
 
 /**
  * @internal Scan one `LWS ";" LWS name [ LWS "=" LWS value ]` at `i`. Returns `null` when no ";"
@@ -197,7 +233,7 @@ function scanOneParam(s: string, i: number): { name: string; value: string | nul
   if (j >= s.length || s[j] !== ';') return null;
   let k = skipWs(s, j + 1);
   const nameStart = k;
-  while (k < s.length && isTokenChar(s[k])) k++;
+  while (k < s.length && isTokenCharAt(s, k)) k++;
   if (k === nameStart) return undefined;
   const name = s.slice(nameStart, k).toLowerCase();
   let m = skipWs(s, k);
@@ -209,7 +245,7 @@ function scanOneParam(s: string, i: number): { name: string; value: string | nul
     if (end < 0) return undefined;
   } else {
     end = m;
-    while (end < s.length && !VALUE_STOP.has(s[end])) end++;
+    while (end < s.length && !isValueStop(s, end)) end++;
     if (end === m) return undefined;
   }
   return { name, value: s.slice(m, end), end };
@@ -265,30 +301,13 @@ export type FieldsResult =
  * lines (RFC 3261 7.3.1: a line starting with SP/HT continues the previous one, the fold becomes
  * one SP), check name syntax and the count and line-size limits, expand compact names.
  */
-export function readHeaderFields(lines: readonly string[], maxHeaders: number, maxLineBytes: number): FieldsResult {
+export function readHeaderFields(lines: readonly string[], maxHeaders: number, maxLineBytes: number, from = 0): FieldsResult {
   const fields: RawField[] = [];
   let cur: string | undefined;
-  const flush = (): FieldsResult | undefined => {
-    if (cur === undefined) return undefined;
-    const line = cur;
-    cur = undefined;
-    if (line.length > maxLineBytes || Buffer.byteLength(line) > maxLineBytes) {
-      return { ok: false, status: 513, code: 'SIP_HEADER_TOO_LONG', reason: `Message Too Large - header line over ${maxLineBytes} bytes`, fields };
-    }
-    const colon = line.indexOf(':');
-    if (colon < 0) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - header line without colon', fields };
-    // HCOLON = *( SP / HTAB ) ":" SWS: white space may precede the colon ("Via  : ...").
-    const rawName = trimWs(line.slice(0, colon));
-    if (!isToken(rawName)) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - malformed header name', fields };
-    if (fields.length >= maxHeaders) {
-      return { ok: false, status: 513, code: 'SIP_TOO_MANY_HEADERS', reason: `Message Too Large - more than ${maxHeaders} header lines`, fields };
-    }
-    // Trim only SP/HT: String#trim would also eat U+FEFF and other Unicode spaces of the value.
-    fields.push({ name: canonicalHeaderName(rawName), value: trimWs(line.slice(colon + 1)) });
-    return undefined;
-  };
-  for (const line of lines) {
-    if (line.length > 0 && (line[0] === ' ' || line[0] === '\t')) {
+  for (let n = from; n < lines.length; n++) {
+    const line = lines[n];
+    const c0 = line.charCodeAt(0);
+    if (c0 === 0x20 || c0 === 0x09) {
       if (cur === undefined) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - continuation line without a header', fields };
       cur = trimWs(cur) + ' ' + trimWs(line);
       if (cur.length > maxLineBytes) {
@@ -296,18 +315,42 @@ export function readHeaderFields(lines: readonly string[], maxHeaders: number, m
       }
       continue;
     }
-    const err = flush();
-    if (err !== undefined) return err;
+    if (cur !== undefined) {
+      const err = pushField(fields, cur, maxHeaders, maxLineBytes);
+      if (err !== undefined) return err;
+    }
     cur = line;
   }
-  const err = flush();
-  if (err !== undefined) return err;
+  if (cur !== undefined) {
+    const err = pushField(fields, cur, maxHeaders, maxLineBytes);
+    if (err !== undefined) return err;
+  }
   return { ok: true, fields };
+}
+
+/** One unfolded header line: checked against the limits and the name syntax, then kept. */
+function pushField(fields: RawField[], line: string, maxHeaders: number, maxLineBytes: number): FieldsResult | undefined {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: count bytes only when that could matter.
+  if (line.length > maxLineBytes || (line.length * 3 > maxLineBytes && Buffer.byteLength(line) > maxLineBytes)) {
+    return { ok: false, status: 513, code: 'SIP_HEADER_TOO_LONG', reason: `Message Too Large - header line over ${maxLineBytes} bytes`, fields };
+  }
+  const colon = line.indexOf(':');
+  if (colon < 0) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - header line without colon', fields };
+  // HCOLON = *( SP / HTAB ) ":" SWS: white space may precede the colon ("Via  : ...").
+  const rawName = trimWs(line.slice(0, colon));
+  if (!isToken(rawName)) return { ok: false, status: 400, code: 'SIP_BAD_HEADER', reason: 'Bad Request - malformed header name', fields };
+  if (fields.length >= maxHeaders) {
+    return { ok: false, status: 513, code: 'SIP_TOO_MANY_HEADERS', reason: `Message Too Large - more than ${maxHeaders} header lines`, fields };
+  }
+  // Trim only SP/HT: String#trim would also eat U+FEFF and other Unicode spaces of the value.
+  fields.push({ name: canonicalHeaderName(rawName), value: trimWs(line.slice(colon + 1)) });
+  return undefined;
 }
 
 /** @internal A field as header entries: list headers split per element, others kept whole. */
 export function fieldToHeaders(f: RawField, out: SipHeader[]): void {
-  if (listHeaders.has(f.name)) {
+  // Without a comma the split would yield the (already trimmed) value itself.
+  if (listHeaders.has(f.name) && f.value.indexOf(',') >= 0) {
     const parts = splitHeaderList(f.value);
     if (parts.length === 0) out.push({ name: f.name, value: '' });
     else for (const p of parts) out.push({ name: f.name, value: p });

@@ -4,7 +4,7 @@
  * never throws; the message parser turns that into a 400.
  */
 import type { CSeq, NameAddr, Via } from './message.js';
-import { isToken, isTokenChar, scanParams, scanQuoted, skipWs } from './headers.js';
+import { isToken, isTokenCharAt, scanParams, scanQuoted, skipWs } from './headers.js';
 
 /** Characters that may never appear inside `<...>` or a bare addr-spec (RFC 4475 3.1.2.14). */
 function uriIsClean(uri: string): boolean {
@@ -93,8 +93,13 @@ export function formatParams(params: Readonly<Record<string, string | null>>): s
   return s;
 }
 
+/** `[A-Za-z0-9._-]`: what a Via sent-by host name or IPv4 address is made of. */
+function isHostChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x5f || c === 0x2d;
+}
+
 function readToken(s: string, i: number): number {
-  while (i < s.length && isTokenChar(s[i])) i++;
+  while (i < s.length && isTokenCharAt(s, i)) i++;
   return i;
 }
 
@@ -130,7 +135,7 @@ export function parseVia(value: string): Via | undefined {
     i = close + 1;
   } else {
     j = i;
-    while (j < s.length && /[A-Za-z0-9._-]/.test(s[j])) j++;
+    while (j < s.length && isHostChar(s.charCodeAt(j))) j++;
     host = s.slice(i, j);
     if (host.length === 0 || host.startsWith('.') || host.startsWith('-')) return undefined;
     i = j;

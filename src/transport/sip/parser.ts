@@ -6,7 +6,7 @@
  * are left to the layers above, which get the parsed values.
  */
 import { ProtocolError } from '../../errors.js';
-import type { SipHeader, SipRequest, SipResponse } from './message.js';
+import type { CSeq, NameAddr, SipHeader, SipRequest, SipResponse, Via } from './message.js';
 import { defaultSipLimits, type SipLimits } from './limits.js';
 import { fieldToHeaders, isToken, readHeaderFields, type RawField } from './headers.js';
 import { parseNameAddr, parseCSeq, parseVia } from './nameAddr.js';
@@ -23,6 +23,25 @@ export interface PartialMessage {
 /** Outcome of `parseMessage`; never an exception. */
 export type ParseResult =
   | { ok: true; message: SipRequest | SipResponse }
+  | { ok: false; error: ProtocolError; partial?: PartialMessage };
+
+/**
+ * @internal What validation already parsed from a message (top Via, From, To, CSeq, Call-ID),
+ * so that the transaction layer reuses it instead of parsing the same headers again.
+ */
+export interface MessageInfo {
+  readonly topVia: Via;
+  /** The raw top Via value (for RFC 2543 matching). */
+  readonly topViaValue: string;
+  readonly from: NameAddr;
+  readonly to: NameAddr;
+  readonly callId: string;
+  readonly cseq: CSeq;
+}
+
+/** @internal `parseMessage` plus what it parsed on the way (see `MessageInfo`). */
+export type DetailedParseResult =
+  | { ok: true; message: SipRequest | SipResponse; info: MessageInfo }
   | { ok: false; error: ProtocolError; partial?: PartialMessage };
 
 /** A parsed request line. */
@@ -103,6 +122,12 @@ type Fail = { ok: false; error: ProtocolError; partial?: PartialMessage };
  * Errors in responses have status 0: a response is never answered, only dropped.
  */
 export function parseMessage(data: Buffer, limits: SipLimits = defaultSipLimits): ParseResult {
+  const r = parseMessageDetailed(data, limits);
+  return r.ok ? { ok: true, message: r.message } : r;
+}
+
+/** @internal `parseMessage` that also returns the headers it parsed to validate the message. */
+export function parseMessageDetailed(data: Buffer, limits: SipLimits = defaultSipLimits): DetailedParseResult {
   try {
     return parse(data, limits);
   } catch (e) {
@@ -111,7 +136,22 @@ export function parseMessage(data: Buffer, limits: SipLimits = defaultSipLimits)
   }
 }
 
-function parse(data: Buffer, limits: SipLimits): ParseResult {
+/** Lines of the header section (`\n` or `\r\n` ends), without a final empty line. */
+function splitLines(head: string): string[] {
+  const lines: string[] = [];
+  let i = 0;
+  for (;;) {
+    const nl = head.indexOf('\n', i);
+    const end = nl < 0 ? head.length : nl;
+    lines.push(head.slice(i, end > i && head.charCodeAt(end - 1) === 0x0d ? end - 1 : end));
+    if (nl < 0) break;
+    i = nl + 1;
+  }
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function parse(data: Buffer, limits: SipLimits): DetailedParseResult {
   if (!Buffer.isBuffer(data)) return { ok: false, error: new ProtocolError('SIP_GARBAGE', 0, 'not a buffer') };
   // RFC 3261 7.5: CRLFs before the start line are ignored.
   let start = 0;
@@ -139,8 +179,7 @@ function parse(data: Buffer, limits: SipLimits): ParseResult {
     bodyStart = he.body;
   }
   const head = data.toString('utf8', start, headEnd);
-  const lines = head.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const lines = splitLines(head);
   const first = lines[0] ?? '';
   if (first.length > limits.maxHeaderLineBytes) {
     return { ok: false, error: new ProtocolError('SIP_HEADER_TOO_LONG', 513, 'Message Too Large - start line') };
@@ -153,7 +192,7 @@ function parse(data: Buffer, limits: SipLimits): ParseResult {
 function readFields(lines: string[], limits: SipLimits, kind: 'request' | 'response', rl?: RequestLine):
   | { ok: true; fields: RawField[]; headers: SipHeader[] }
   | Fail {
-  const r = readHeaderFields(lines.slice(1), limits.maxHeaders, limits.maxHeaderLineBytes);
+  const r = readHeaderFields(lines, limits.maxHeaders, limits.maxHeaderLineBytes, 1);
   const headers: SipHeader[] = [];
   for (const f of r.fields) fieldToHeaders(f, headers);
   if (!r.ok) {
@@ -163,11 +202,56 @@ function readFields(lines: string[], limits: SipLimits, kind: 'request' | 'respo
   return { ok: true, fields: r.fields, headers };
 }
 
-function parseRequest(first: string, lines: string[], data: Buffer, bodyStart: number, limits: SipLimits): ParseResult {
+/**
+ * The single-value headers the parser checks, found in one pass over the fields: how many of
+ * each and the first value.
+ */
+class FieldScan {
+  fromN = 0;
+  from = '';
+  toN = 0;
+  to = '';
+  callIdN = 0;
+  callId = '';
+  cseqN = 0;
+  cseq = '';
+  contentLengthN = 0;
+  contentLength = '';
+  maxForwardsN = 0;
+  maxForwards = '';
+
+  constructor(fields: readonly RawField[]) {
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      switch (f.name) {
+        case 'from':
+          if (this.fromN++ === 0) this.from = f.value;
+          break;
+        case 'to':
+          if (this.toN++ === 0) this.to = f.value;
+          break;
+        case 'call-id':
+          if (this.callIdN++ === 0) this.callId = f.value;
+          break;
+        case 'cseq':
+          if (this.cseqN++ === 0) this.cseq = f.value;
+          break;
+        case 'content-length':
+          if (this.contentLengthN++ === 0) this.contentLength = f.value;
+          break;
+        case 'max-forwards':
+          if (this.maxForwardsN++ === 0) this.maxForwards = f.value;
+          break;
+      }
+    }
+  }
+}
+
+function parseRequest(first: string, lines: string[], data: Buffer, bodyStart: number, limits: SipLimits): DetailedParseResult {
   const rl = parseRequestLine(first);
   if (rl instanceof ProtocolError) {
     // Even with a bad start line, the headers may let the transaction layer answer the 400.
-    const r = readHeaderFields(lines.slice(1), limits.maxHeaders, limits.maxHeaderLineBytes);
+    const r = readHeaderFields(lines, limits.maxHeaders, limits.maxHeaderLineBytes, 1);
     const headers: SipHeader[] = [];
     for (const f of r.fields) fieldToHeaders(f, headers);
     const method = first.split(' ')[0];
@@ -178,59 +262,55 @@ function parseRequest(first: string, lines: string[], data: Buffer, bodyStart: n
   const partial: PartialMessage = { kind: 'request', method: rl.method, uri: rl.uri, headers: rf.headers };
   const fail = (code: string, status: number, reason: string): Fail => ({ ok: false, error: new ProtocolError(code, status, reason), partial });
 
-  const bodyOrErr = extractBody(rf.fields, data, bodyStart, limits);
+  const scan = new FieldScan(rf.fields);
+  const bodyOrErr = extractBody(scan, data, bodyStart, limits);
   if (bodyOrErr instanceof ProtocolError) return { ok: false, error: bodyOrErr, partial };
-  const common = validateCommon(rf.fields, rf.headers, 400);
-  if (common !== undefined) return { ok: false, error: common, partial };
-  const cseq = parseCSeq(single(rf.fields, 'cseq') ?? '');
+  const common = validateCommon(scan, rf.headers, 400);
+  if (common instanceof ProtocolError) return { ok: false, error: common, partial };
+  const cseq = parseCSeq(scan.cseq);
   if (cseq === undefined) return fail('SIP_BAD_CSEQ', 400, 'Bad Request - malformed CSeq');
   // RFC 3261 8.2 / RFC 4475 3.1.2.17, 3.1.2.18: CSeq method must equal the request method.
   if (cseq.method !== rl.method) return fail('SIP_CSEQ_METHOD_MISMATCH', 400, 'Bad Request - CSeq method does not match request method');
-  const mf = rf.fields.filter((f) => f.name === 'max-forwards');
-  if (mf.length > 1) return fail('SIP_DUPLICATE_HEADER', 400, 'Bad Request - more than one Max-Forwards');
+  if (scan.maxForwardsN > 1) return fail('SIP_DUPLICATE_HEADER', 400, 'Bad Request - more than one Max-Forwards');
   // RFC 3261 20.22: 0-255. Absent is tolerated (RFC 2543 senders, RFC 4475 3.4.1).
-  if (mf.length === 1 && (!/^\d{1,10}$/.test(mf[0].value) || Number(mf[0].value) > 255)) {
+  if (scan.maxForwardsN === 1 && (!/^\d{1,10}$/.test(scan.maxForwards) || Number(scan.maxForwards) > 255)) {
     return fail('SIP_BAD_MAX_FORWARDS', 400, 'Bad Request - Max-Forwards out of range');
   }
   const message: SipRequest = { kind: 'request', method: rl.method, uri: rl.uri, headers: rf.headers, body: bodyOrErr };
-  return { ok: true, message };
+  return { ok: true, message, info: { topVia: common.topVia, topViaValue: common.topViaValue, from: common.from, to: common.to, callId: scan.callId, cseq } };
 }
 
-function parseResponse(first: string, lines: string[], data: Buffer, bodyStart: number, limits: SipLimits): ParseResult {
+function parseResponse(first: string, lines: string[], data: Buffer, bodyStart: number, limits: SipLimits): DetailedParseResult {
   const sl = parseStatusLine(first);
   if (sl instanceof ProtocolError) return { ok: false, error: sl };
   const rf = readFields(lines, limits, 'response');
   if (!rf.ok) return rf;
   const partial: PartialMessage = { kind: 'response', headers: rf.headers };
-  const bodyOrErr = extractBody(rf.fields, data, bodyStart, limits);
+  const scan = new FieldScan(rf.fields);
+  const bodyOrErr = extractBody(scan, data, bodyStart, limits);
   if (bodyOrErr instanceof ProtocolError) return { ok: false, error: new ProtocolError(bodyOrErr.code, 0, bodyOrErr.message), partial };
-  const common = validateCommon(rf.fields, rf.headers, 0);
-  if (common !== undefined) return { ok: false, error: common, partial };
-  if (parseCSeq(single(rf.fields, 'cseq') ?? '') === undefined) {
+  const common = validateCommon(scan, rf.headers, 0);
+  if (common instanceof ProtocolError) return { ok: false, error: common, partial };
+  const cseq = parseCSeq(scan.cseq);
+  if (cseq === undefined) {
     return { ok: false, error: new ProtocolError('SIP_BAD_CSEQ', 0, 'malformed CSeq in response'), partial };
   }
   const message: SipResponse = { kind: 'response', status: sl.status, reason: sl.reason, headers: rf.headers, body: bodyOrErr };
-  return { ok: true, message };
-}
-
-function single(fields: readonly RawField[], name: string): string | undefined {
-  for (const f of fields) if (f.name === name) return f.value;
-  return undefined;
+  return { ok: true, message, info: { topVia: common.topVia, topViaValue: common.topViaValue, from: common.from, to: common.to, callId: scan.callId, cseq } };
 }
 
 /** Content-Length against the datagram (RFC 3261 18.3, 20.14). */
-function extractBody(fields: readonly RawField[], data: Buffer, bodyStart: number, limits: SipLimits): Buffer | ProtocolError {
-  const cls = fields.filter((f) => f.name === 'content-length');
+function extractBody(scan: FieldScan, data: Buffer, bodyStart: number, limits: SipLimits): Buffer | ProtocolError {
   const available = data.length - bodyStart;
-  if (cls.length > 1) {
+  if (scan.contentLengthN > 1) {
     // RFC 4475 3.3.9: there is no way to know which one frames the body.
     return new ProtocolError('SIP_DUPLICATE_HEADER', 400, 'Bad Request - multiple Content-Length values');
   }
-  if (cls.length === 0) {
+  if (scan.contentLengthN === 0) {
     if (available > limits.maxBodyBytes) return new ProtocolError('SIP_BODY_TOO_LARGE', 413, 'Request Entity Too Large');
     return Buffer.from(data.subarray(bodyStart));
   }
-  const v = cls[0].value;
+  const v = scan.contentLength;
   if (!/^\d{1,15}$/.test(v)) return new ProtocolError('SIP_BAD_CONTENT_LENGTH', 400, 'Bad Request - malformed Content-Length');
   const n = Number(v);
   if (n > limits.maxBodyBytes) return new ProtocolError('SIP_BODY_TOO_LARGE', 413, 'Request Entity Too Large');
@@ -238,33 +318,57 @@ function extractBody(fields: readonly RawField[], data: Buffer, bodyStart: numbe
   return Buffer.from(data.subarray(bodyStart, bodyStart + n));
 }
 
-/** Checks shared by requests and responses: the five mandatory headers and address syntax. */
-function validateCommon(fields: readonly RawField[], headers: readonly SipHeader[], status: number): ProtocolError | undefined {
+const MANDATORY: readonly { readonly n: 'fromN' | 'toN' | 'callIdN' | 'cseqN'; readonly label: string }[] = [
+  { n: 'fromN', label: 'From' },
+  { n: 'toN', label: 'To' },
+  { n: 'callIdN', label: 'Call-ID' },
+  { n: 'cseqN', label: 'CSeq' },
+];
+
+/**
+ * Checks shared by requests and responses: the five mandatory headers and address syntax.
+ * Returns what it parsed on the way.
+ */
+function validateCommon(
+  scan: FieldScan,
+  headers: readonly SipHeader[],
+  status: number,
+): ProtocolError | { topVia: Via; topViaValue: string; from: NameAddr; to: NameAddr } {
   const bad = (code: string, what: string): ProtocolError =>
     new ProtocolError(code, status, status === 0 ? what : `Bad Request - ${what}`);
-  const vias = headers.filter((h) => h.name === 'via');
-  if (vias.length === 0) return bad('SIP_MISSING_HEADER', 'missing Via');
-  for (const v of vias) if (parseVia(v.value) === undefined) return bad('SIP_BAD_VIA', 'malformed Via');
-  for (const name of ['from', 'to', 'call-id', 'cseq'] as const) {
-    const n = fields.filter((f) => f.name === name).length;
-    const label = { from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq' }[name];
-    if (n === 0) return bad('SIP_MISSING_HEADER', `missing ${label}`);
-    // RFC 4475 3.3.8: single-value headers given twice.
-    if (n > 1) return bad('SIP_DUPLICATE_HEADER', `more than one ${label}`);
-  }
-  for (const name of ['from', 'to'] as const) {
-    if (parseNameAddr(single(fields, name) ?? '') === undefined) {
-      return bad('SIP_BAD_NAME_ADDR', `malformed ${name === 'from' ? 'From' : 'To'}`);
+  let topVia: Via | undefined;
+  let topViaValue = '';
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i];
+    if (h.name !== 'via') continue;
+    const v = parseVia(h.value);
+    if (v === undefined) return bad('SIP_BAD_VIA', 'malformed Via');
+    if (topVia === undefined) {
+      topVia = v;
+      topViaValue = h.value;
     }
   }
-  const callId = single(fields, 'call-id') ?? '';
+  if (topVia === undefined) return bad('SIP_MISSING_HEADER', 'missing Via');
+  for (const { n, label } of MANDATORY) {
+    const count = scan[n];
+    if (count === 0) return bad('SIP_MISSING_HEADER', `missing ${label}`);
+    // RFC 4475 3.3.8: single-value headers given twice.
+    if (count > 1) return bad('SIP_DUPLICATE_HEADER', `more than one ${label}`);
+  }
+  const from = parseNameAddr(scan.from);
+  if (from === undefined) return bad('SIP_BAD_NAME_ADDR', 'malformed From');
+  const to = parseNameAddr(scan.to);
+  if (to === undefined) return bad('SIP_BAD_NAME_ADDR', 'malformed To');
+  const callId = scan.callId;
   if (callId.length === 0 || /[\s]/.test(callId)) return bad('SIP_BAD_CALL_ID', 'malformed Call-ID');
-  for (const h of headers) {
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i];
+    if (h.name !== 'contact' && h.name !== 'route' && h.name !== 'record-route') continue;
     if (h.name === 'contact' && h.value === '*') continue;
-    if ((h.name === 'contact' || h.name === 'route' || h.name === 'record-route') && parseNameAddr(h.value) === undefined) {
+    if (parseNameAddr(h.value) === undefined) {
       const label = h.name === 'contact' ? 'Contact' : h.name === 'route' ? 'Route' : 'Record-Route';
       return bad('SIP_BAD_NAME_ADDR', `malformed ${label}`);
     }
   }
-  return undefined;
+  return { topVia, topViaValue, from, to };
 }

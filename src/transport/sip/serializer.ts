@@ -72,6 +72,11 @@ export interface BuildResponseOptions {
   readonly body?: Buffer;
   /** Added to To when it has no tag yet (RFC 3261 8.2.6.2). */
   readonly toTag?: string;
+  /**
+   * @internal What the caller already parsed from `req` (the stack, from the parser): the CSeq
+   * method and whether To has a tag, so that they are not parsed again.
+   */
+  readonly known?: { readonly cseqMethod: string; readonly toHasTag: boolean };
 }
 
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
@@ -85,25 +90,28 @@ const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
  */
 export function buildResponse(req: SipRequest, status: number, reason?: string, opts: BuildResponseOptions = {}): SipResponse {
   const headers: SipHeader[] = [];
-  const copy = (name: string): void => {
-    for (const h of req.headers) if (h.name === name) headers.push(h);
-  };
-  copy('via');
-  copy('from');
-  for (const h of req.headers) {
+  const from = req.headers;
+  copyHeaders(from, 'via', headers);
+  copyHeaders(from, 'from', headers);
+  for (const h of from) {
     if (h.name !== 'to') continue;
-    let value = h.value;
-    if (opts.toTag !== undefined && !hasTag(value)) value = `${value};tag=${opts.toTag}`;
-    headers.push({ name: 'to', value });
+    const addTag = opts.toTag !== undefined && !(opts.known !== undefined ? opts.known.toHasTag : hasTag(h.value));
+    headers.push({ name: 'to', value: addTag ? `${h.value};tag=${opts.toTag}` : h.value });
     break;
   }
-  copy('call-id');
-  copy('cseq');
-  const method = parseCSeq(req.headers.find((h) => h.name === 'cseq')?.value ?? '')?.method ?? req.method;
-  if (status > 100 && status < 300 && DIALOG_CREATING.has(method)) copy('record-route');
-  if (status === 100) copy('timestamp');
-  if (opts.headers) headers.push(...opts.headers);
-  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: opts.body ?? Buffer.alloc(0) };
+  copyHeaders(from, 'call-id', headers);
+  copyHeaders(from, 'cseq', headers);
+  const method = opts.known !== undefined ? opts.known.cseqMethod : (parseCSeq(from.find((h) => h.name === 'cseq')?.value ?? '')?.method ?? req.method);
+  if (status > 100 && status < 300 && DIALOG_CREATING.has(method)) copyHeaders(from, 'record-route', headers);
+  if (status === 100) copyHeaders(from, 'timestamp', headers);
+  if (opts.headers) for (const h of opts.headers) headers.push(h);
+  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: opts.body ?? EMPTY };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function copyHeaders(from: readonly SipHeader[], name: string, to: SipHeader[]): void {
+  for (let i = 0; i < from.length; i++) if (from[i].name === name) to.push(from[i]);
 }
 
 function hasTag(to: string): boolean {

@@ -9,6 +9,7 @@ import type { IncomingRequest, RespondOptions, SipEndpoint } from './transport.j
 import { buildResponse } from './serializer.js';
 import { getHeader } from './headers.js';
 import { parseNameAddr } from './nameAddr.js';
+import type { MessageInfo } from './parser.js';
 
 /** The transaction side the request answers through. */
 export interface ResponseSink {
@@ -34,6 +35,8 @@ export class ServerRequest implements IncomingRequest {
     private readonly sink: ResponseSink,
     private readonly contact: string,
     private readonly logger: Logger,
+    /** What the parser already parsed from `request`, if known (saves parsing To and CSeq again). */
+    private readonly info?: MessageInfo,
   ) {
     this.answered = request.method === 'ACK';
   }
@@ -50,16 +53,18 @@ export class ServerRequest implements IncomingRequest {
       reason = undefined;
     }
     const hasToTag = this.dialogId !== undefined;
-    const headers = [...(options.headers ?? [])];
-    if (status > 100 && status < 300 && NEEDS_CONTACT.has(this.request.method) && !headers.some((h) => h.name === 'contact')) {
-      headers.push({ name: 'contact', value: `<${this.contact}>` });
+    let headers = options.headers;
+    if (status > 100 && status < 300 && NEEDS_CONTACT.has(this.request.method) && !(headers ?? []).some((h) => h.name === 'contact')) {
+      headers = [...(headers ?? []), { name: 'contact', value: `<${this.contact}>` }];
     }
+    const info = this.info;
     let response: SipResponse;
     try {
       response = buildResponse(this.request, status, reason, {
         headers,
         body: options.body === undefined ? undefined : Buffer.from(options.body),
         toTag: hasToTag || status === 100 ? undefined : (options.toTag ?? this.localTag),
+        known: info === undefined ? undefined : { cseqMethod: info.cseq.method, toHasTag: Object.hasOwn(info.to.params, 'tag') },
       });
     } catch (err) {
       this.logger.error({ err }, 'sip: could not build response, sending 500');

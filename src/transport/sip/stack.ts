@@ -13,7 +13,7 @@ import { ProtocolError } from '../../errors.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse, Via } from './message.js';
 import type { AckTimeout, IncomingRequest, OutgoingRequest, SendRequestOptions, SipEndpoint, SipTransport, SipTransportProtocol } from './transport.js';
 import { dialogIdOfRequest, buildInDialogRequest, type DialogId, type DialogState } from './dialog.js';
-import { parseMessage } from './parser.js';
+import { parseMessage, parseMessageDetailed, type MessageInfo } from './parser.js';
 import { buildResponse, serializeMessage } from './serializer.js';
 import { getHeader, withHeader } from './headers.js';
 import { formatVia, parseCSeq, parseNameAddr, parseVia } from './nameAddr.js';
@@ -146,6 +146,7 @@ export class SipStack implements SipTransport {
   private cancelHandler: ((r: IncomingRequest) => void) | undefined;
   private ackTimeoutHandler: ((e: AckTimeout) => void) | undefined;
   private closed = false;
+  private readonly contacts = new Map<SipTransportProtocol, string>();
 
   constructor(private readonly options: SipStackOptions) {
     this.clock = options.clock ?? systemClock();
@@ -185,6 +186,7 @@ export class SipStack implements SipTransport {
       this.tls.on(this.streamEvents());
       this.ports.tls = await this.tls.start();
     }
+    this.contacts.clear(); // in case a request came in on a socket of a failed bind attempt
     this.log.info({ host: o.host, ports: this.ports }, 'sip: listening');
   }
 
@@ -237,6 +239,16 @@ export class SipStack implements SipTransport {
     this.ackTimeoutHandler = handler;
   }
 
+  /** `contactUri(transport)`, computed once per transport (the ports do not change once bound). */
+  private contactFor(transport: SipTransportProtocol): string {
+    let c = this.contacts.get(transport);
+    if (c === undefined) {
+      c = this.contactUri(transport);
+      this.contacts.set(transport, c);
+    }
+    return c;
+  }
+
   contactUri(transport: SipTransportProtocol = 'udp'): string {
     const host = this.advertised.includes(':') && !this.advertised.startsWith('[') ? `[${this.advertised}]` : this.advertised;
     if (transport === 'tls') return `sips:${host}:${this.ports.tls ?? 5061}`;
@@ -275,13 +287,13 @@ export class SipStack implements SipTransport {
   private receive(data: Buffer, source: SipEndpoint, conn: SipConnection | undefined): void {
     if (this.closed) return;
     try {
-      const r = parseMessage(data, this.limits);
+      const r = parseMessageDetailed(data, this.limits);
       if (!r.ok) {
         this.onParseError(r.error, r.partial, source, conn);
         return;
       }
-      if (r.message.kind === 'response') this.onResponse(r.message);
-      else this.onRequestMessage(r.message, source, conn);
+      if (r.message.kind === 'response') this.onResponse(r.message, r.info);
+      else this.onRequestMessage(r.message, r.info, source, conn);
     } catch (err) {
       // A bug, not bad input: log it once and keep the process alive.
       this.log.error({ err, from: `${source.host}:${source.port}` }, 'sip: internal error handling a message');
@@ -354,10 +366,9 @@ export class SipStack implements SipTransport {
     this.statelessReply({ method, headers }, error.status, error.message, source, conn);
   }
 
-  private onRequestMessage(raw: SipRequest, source: SipEndpoint, conn: SipConnection | undefined): void {
-    const topValue = getHeader(raw, 'via');
-    const parsedVia = topValue ? parseVia(topValue) : undefined;
-    if (!parsedVia) return; // the parser guarantees a Via; belt and braces
+  /** `info`: the top Via, From, To, Call-ID and CSeq the parser already parsed (not parsed again). */
+  private onRequestMessage(raw: SipRequest, info: MessageInfo, source: SipEndpoint, conn: SipConnection | undefined): void {
+    const parsedVia = info.topVia;
     const via = stampVia(parsedVia, source.host, source.port);
     const req: SipRequest = via === parsedVia ? raw : { ...raw, headers: withHeader(raw.headers, 'via', formatVia(via)) };
 
@@ -366,12 +377,11 @@ export class SipStack implements SipTransport {
       if (req.method !== 'ACK') this.statelessReply(req, 403, 'Forbidden', source, conn);
       return;
     }
-    if (conn) this.rememberFlow(getHeader(req, 'call-id'), conn);
+    if (conn) this.rememberFlow(info.callId, conn);
 
-    const cseq = parseCSeq(getHeader(req, 'cseq') ?? '');
-    const key = serverKey(via, req.method) ?? legacyServerKey(topValue ?? '', getHeader(req, 'call-id') ?? '', cseq?.seq ?? 0, req.method);
+    const key = serverKey(via, req.method) ?? legacyServerKey(info.topViaValue, info.callId, info.cseq.seq, req.method);
     if (req.method === 'ACK') {
-      this.onAck(req, key, source, conn);
+      this.onAck(req, info, key, source, conn);
       return;
     }
     const existing = this.server.get(key);
@@ -401,7 +411,8 @@ export class SipStack implements SipTransport {
             onTerminated,
             onAckTimeout: () => this.log.info({ callId: getHeader(req, 'call-id') }, 'sip: no ACK for a non-2xx final response (timer H)'),
           })
-        : new ServerNonInviteTransaction(env, req, { onTerminated });
+        : // The stack ends Completed itself (completeNonInvite): no timer J to arm and clear.
+          new ServerNonInviteTransaction(env, req, { onTerminated, endsCompleted: true });
     if (!this.server.add(key, entry)) {
       // Full: refuse the newcomer, never evict a live transaction. One log line per 5 s.
       this.rejectedFull++;
@@ -414,8 +425,8 @@ export class SipStack implements SipTransport {
       this.statelessReply(req, 503, 'Service Unavailable', source, conn, [{ name: 'retry-after', value: '5' }]);
       return;
     }
-    const dialogId = dialogIdOfRequest(req);
-    const incoming = new ServerRequest(req, source, dialogId, newTag(), entry.tx, this.contactUri(source.transport), this.log);
+    const dialogId = dialogIdOfInfo(info);
+    const incoming = new ServerRequest(req, source, dialogId, newTag(), entry.tx, this.contactFor(source.transport), this.log, info);
     entry.incoming = incoming;
     incoming.onFinal = (res) => {
       entry.incoming = undefined; // keep only what retransmissions need
@@ -509,22 +520,23 @@ export class SipStack implements SipTransport {
     }
   }
 
-  private onAck(req: SipRequest, key: string, source: SipEndpoint, conn: SipConnection | undefined): void {
+  private onAck(req: SipRequest, info: MessageInfo, key: string, source: SipEndpoint, conn: SipConnection | undefined): void {
     const entry = this.server.get(key);
     if (entry && 'tx' in entry && entry.tx instanceof ServerInviteTransaction && entry.tx.state !== 'accepted') {
       entry.tx.receiveAck(); // ACK for a non-2xx: part of the INVITE transaction (17.2.1)
       return;
     }
-    const toTag = toTagOf(req);
-    const cseq = parseCSeq(getHeader(req, 'cseq') ?? '');
-    if (!toTag || !cseq) return;
-    const ackKey = `${getHeader(req, 'call-id')}\u0000${cseq.seq}\u0000${toTag}`;
+    const t = info.to.params.tag;
+    const toTag = typeof t === 'string' ? t : undefined;
+    const cseq = info.cseq;
+    if (!toTag) return;
+    const ackKey = `${info.callId}\u0000${cseq.seq}\u0000${toTag}`;
     const wait = this.ackWaits.get(ackKey);
     if (wait) {
       wait.wait.stop();
       this.ackWaits.delete(ackKey);
     }
-    const incoming = new ServerRequest(req, source, dialogIdOfRequest(req), toTag, { respond: () => false }, this.contactUri(source.transport), this.log);
+    const incoming = new ServerRequest(req, source, dialogIdOfInfo(info), toTag, { respond: () => false }, this.contactFor(source.transport), this.log, info);
     void conn;
     this.deliver(incoming, this.requestHandler);
   }
@@ -612,12 +624,10 @@ export class SipStack implements SipTransport {
 
   // ---- responses in -------------------------------------------------------------------
 
-  private onResponse(res: SipResponse): void {
-    const top = getHeader(res, 'via');
-    const via = top ? parseVia(top) : undefined;
-    const cseq = parseCSeq(getHeader(res, 'cseq') ?? '');
-    const branch = via?.params.branch;
-    if (!via || !cseq || typeof branch !== 'string') return;
+  private onResponse(res: SipResponse, info: MessageInfo): void {
+    const cseq = info.cseq;
+    const branch = info.topVia.params.branch;
+    if (typeof branch !== 'string') return;
     const tx = this.client.get(clientKey(branch, cseq.method));
     if (tx) {
       tx.receive(res);
@@ -625,7 +635,8 @@ export class SipStack implements SipTransport {
     }
     if (cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) {
       // A 2xx retransmission after the transaction ended: re-send our ACK (13.2.2.4).
-      const sent = this.sentAcks.get(`${getHeader(res, 'call-id')}\u0000${cseq.seq}\u0000${toTagOf(res) ?? ''}`);
+      const t = info.to.params.tag;
+      const sent = this.sentAcks.get(`${info.callId}\u0000${cseq.seq}\u0000${typeof t === 'string' ? t : ''}`);
       if (sent) this.sendTo(sent.ack, sent.dest, undefined, () => {});
       return;
     }
@@ -842,6 +853,14 @@ export class SipStack implements SipTransport {
     }
     this.flows.set(callId, conn);
   }
+}
+
+/** `dialogIdOfRequest` from what the parser already parsed (To tag = local, From tag = remote). */
+function dialogIdOfInfo(info: MessageInfo): DialogId | undefined {
+  const localTag = info.to.params.tag;
+  if (typeof localTag !== 'string' || localTag.length === 0) return undefined;
+  const remoteTag = info.from.params.tag;
+  return { callId: info.callId, localTag, remoteTag: typeof remoteTag === 'string' && remoteTag.length > 0 ? remoteTag : '' };
 }
 
 function fromTag(req: SipRequest): string {

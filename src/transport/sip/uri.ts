@@ -16,8 +16,19 @@ const PARAM_EXTRA = new Set('[]/:&+$');
 /** hnv-unreserved */
 const HEADER_EXTRA = new Set('[]/?:+$');
 
+/** alphanum / mark by char code (a table: this runs for every character of every URI). */
+const UNRESERVED: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
+  for (let c = 0x41; c <= 0x5a; c++) t[c] = 1;
+  for (let c = 0x61; c <= 0x7a; c++) t[c] = 1;
+  for (const ch of MARK) t[ch.charCodeAt(0)] = 1;
+  return t;
+})();
+
 function isUnreserved(ch: string): boolean {
-  return ALNUM.test(ch) || MARK.has(ch);
+  const c = ch.charCodeAt(0);
+  return ch.length === 1 ? c < 128 && UNRESERVED[c] === 1 : ALNUM.test(ch) || MARK.has(ch);
 }
 
 /** Decode %HH escapes; undefined when a `%` is not followed by two hex digits. */
@@ -58,7 +69,14 @@ function hasForbiddenChar(s: string): boolean {
 
 /** Check that the raw text only uses the allowed characters (besides escapes). */
 function allowed(s: string, extra: ReadonlySet<string>): boolean {
-  for (const ch of s) if (!(isUnreserved(ch) || extra.has(ch) || ch === '%')) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && UNRESERVED[c] === 1) continue;
+    // Anything else is one UTF-16 unit that must be in `extra` or be "%" (a non-ASCII character
+    // never is: the same answer as iterating by code point).
+    const ch = s[i];
+    if (!(extra.has(ch) || ch === '%')) return false;
+  }
   return true;
 }
 

@@ -20,33 +20,36 @@ export interface TransactionEnv {
 
 /** @internal A set of named timers, all cancelled together when the transaction ends. */
 export class TimerSet {
-  private readonly live = new Map<string, TimerHandle>();
+  /** Created on the first timer: many transactions (a MESSAGE over TCP) never arm one. */
+  private live: Map<string, TimerHandle> | undefined;
   constructor(private readonly clock: Clock) {}
 
   /** (Re)arms timer `name`; a zero delay still fires asynchronously through the clock. */
   set(name: string, ms: number, fn: () => void): void {
     this.clear(name);
+    const live = (this.live ??= new Map());
     const h = this.clock.setTimeout(() => {
-      this.live.delete(name);
+      live.delete(name);
       fn();
     }, ms);
-    this.live.set(name, h);
+    live.set(name, h);
   }
 
   clear(name: string): void {
-    const h = this.live.get(name);
+    const h = this.live?.get(name);
     if (h !== undefined) {
       this.clock.clearTimeout(h);
-      this.live.delete(name);
+      this.live!.delete(name);
     }
   }
 
   clearAll(): void {
+    if (this.live === undefined) return;
     for (const h of this.live.values()) this.clock.clearTimeout(h);
     this.live.clear();
   }
 
   has(name: string): boolean {
-    return this.live.has(name);
+    return this.live?.has(name) ?? false;
   }
 }

@@ -17,7 +17,11 @@ export class ServerNonInviteTransaction {
   constructor(
     private readonly env: TransactionEnv,
     readonly request: SipRequest,
-    private readonly user: { onTerminated(): void },
+    /**
+     * `endsCompleted`: the user ends the Completed state itself (it calls `terminate` after the
+     * final response, keeping what retransmissions need), so timer J is not armed here.
+     */
+    private readonly user: { onTerminated(): void; readonly endsCompleted?: boolean },
   ) {
     this.timers = new TimerSet(env.clock);
   }
@@ -39,6 +43,7 @@ export class ServerNonInviteTransaction {
       return true;
     }
     this.state = 'completed';
+    if (this.user.endsCompleted === true) return true;
     this.timers.set('J', timerJ(this.env.timers, this.env.reliable), () => this.terminate());
     return true;
   }
