@@ -94,6 +94,8 @@ interface Turn {
   resolve(r: DispatchResult): void;
   reject(err: unknown): void;
   flushed: boolean;
+  /** Something was written in the turn: the flush queues a commit mark (`Store.mark`). */
+  wrote: boolean;
 }
 
 /** The `ActorRef` handed to effect handlers; its child logger is made on first use only. */
@@ -390,6 +392,7 @@ export class Supervisor {
     // The turn must exist (its flush task queued) before anything is written in it.
     const turn = this.turn ?? this.openTurn();
     if (writes !== undefined) {
+      turn.wrote = true;
       try {
         this.lastCommit = Store.issue(writes) ?? this.lastCommit;
       } catch (err) {
@@ -458,7 +461,7 @@ export class Supervisor {
       resolve = res;
       reject = rej;
     });
-    const turn: Turn = { items: [], changed: [], result, resolve, reject, flushed: false };
+    const turn: Turn = { items: [], changed: [], result, resolve, reject, flushed: false, wrote: false };
     this.turn = turn;
     this.opts.store.track(result);
     setImmediate(() => this.flush(turn));
@@ -481,6 +484,7 @@ export class Supervisor {
       if (pending === Pending.None) continue; // purged meanwhile
       r.pending = Pending.None;
       const kind = r.kind.name;
+      turn.wrote = true;
       try {
         const old = r.indexed;
         const cur = r.timers;
@@ -500,6 +504,16 @@ export class Supervisor {
         // actor is forgotten (reloaded from LMDB on its next event) and the turn fails.
         failure ??= err;
         this.refOf(r).logger.error({ err }, 'record refused by LMDB; turn not committed, effects withheld');
+      }
+    }
+    // The turn's effects wait for its transaction to be committed (visible, and surviving a
+    // kill of the process), not for its fsync (`Store.mark`); a turn that wrote nothing waits
+    // for the last commit the supervisor queued.
+    if (turn.wrote && failure === undefined) {
+      try {
+        this.lastCommit = this.opts.store.mark();
+      } catch (err) {
+        failure = err;
       }
     }
     const commit = this.lastCommit;
