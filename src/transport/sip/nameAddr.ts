@@ -89,7 +89,12 @@ export function formatNameAddr(na: NameAddr): string {
 /** `{ tag: 'x', lr: null }` -> `;tag=x;lr`. */
 export function formatParams(params: Readonly<Record<string, string | null>>): string {
   let s = '';
-  for (const [k, v] of Object.entries(params)) s += v === null ? ';' + k : ';' + k + '=' + v;
+  const keys = Object.keys(params); // same order as Object.entries, without an array per entry
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const v = params[k];
+    s += v === null ? ';' + k : ';' + k + '=' + v;
+  }
   return s;
 }
 

@@ -38,6 +38,18 @@ function oneLine(s: string): string {
   return /[\r\n\0]/.test(s) ? s.replace(/[\r\n\0]+/g, ' ') : s;
 }
 
+const prefixes = new Map<string, string>();
+
+/** `via` -> `Via: `: the start of a header line, remembered for the names seen (bounded). */
+function linePrefix(name: string): string {
+  let p = prefixes.get(name);
+  if (p === undefined) {
+    p = `${wireHeaderName(oneLine(name).replace(/:/g, ''))}: `;
+    if (prefixes.size < 1000) prefixes.set(name, p);
+  }
+  return p;
+}
+
 /**
  * Serialize a message: start line, one header line per entry in order, then a Content-Length
  * that always equals the body's byte length (it replaces the first Content-Length entry, or is
@@ -57,7 +69,7 @@ export function serializeMessage(msg: SipMessage): Buffer {
       head += `Content-Length: ${body.length}\r\n`;
       continue;
     }
-    head += `${wireHeaderName(oneLine(h.name).replace(/:/g, ''))}: ${oneLine(h.value)}\r\n`;
+    head += linePrefix(h.name) + oneLine(h.value) + '\r\n';
   }
   if (!wroteLength) head += `Content-Length: ${body.length}\r\n`;
   head += '\r\n';

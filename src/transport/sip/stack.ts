@@ -370,7 +370,8 @@ export class SipStack implements SipTransport {
   private onRequestMessage(raw: SipRequest, info: MessageInfo, source: SipEndpoint, conn: SipConnection | undefined): void {
     const parsedVia = info.topVia;
     const via = stampVia(parsedVia, source.host, source.port);
-    const req: SipRequest = via === parsedVia ? raw : { ...raw, headers: withHeader(raw.headers, 'via', formatVia(via)) };
+    const req: SipRequest =
+      via === parsedVia ? raw : { kind: 'request', method: raw.method, uri: raw.uri, headers: withHeader(raw.headers, 'via', formatVia(via)), body: raw.body };
 
     if (!isTrusted(this.trust, source.host)) {
       this.log.info({ from: source.host, method: req.method }, 'sip: request from an untrusted peer refused');
