@@ -354,5 +354,5 @@ export function fieldToHeaders(f: RawField, out: SipHeader[]): void {
     const parts = splitHeaderList(f.value);
     if (parts.length === 0) out.push({ name: f.name, value: '' });
     else for (const p of parts) out.push({ name: f.name, value: p });
-  } else out.push({ name: f.name, value: f.value });
+  } else out.push(f); // the same immutable { name, value }: no copy per header per message
 }

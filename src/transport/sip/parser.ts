@@ -247,6 +247,10 @@ class FieldScan {
   }
 }
 
+function fail(partial: PartialMessage, code: string, status: number, reason: string): Fail {
+  return { ok: false, error: new ProtocolError(code, status, reason), partial };
+}
+
 function parseRequest(first: string, lines: string[], data: Buffer, bodyStart: number, limits: SipLimits): DetailedParseResult {
   const rl = parseRequestLine(first);
   if (rl instanceof ProtocolError) {
@@ -260,21 +264,19 @@ function parseRequest(first: string, lines: string[], data: Buffer, bodyStart: n
   const rf = readFields(lines, limits, 'request', rl);
   if (!rf.ok) return rf;
   const partial: PartialMessage = { kind: 'request', method: rl.method, uri: rl.uri, headers: rf.headers };
-  const fail = (code: string, status: number, reason: string): Fail => ({ ok: false, error: new ProtocolError(code, status, reason), partial });
-
   const scan = new FieldScan(rf.fields);
   const bodyOrErr = extractBody(scan, data, bodyStart, limits);
   if (bodyOrErr instanceof ProtocolError) return { ok: false, error: bodyOrErr, partial };
   const common = validateCommon(scan, rf.headers, 400);
   if (common instanceof ProtocolError) return { ok: false, error: common, partial };
   const cseq = parseCSeq(scan.cseq);
-  if (cseq === undefined) return fail('SIP_BAD_CSEQ', 400, 'Bad Request - malformed CSeq');
+  if (cseq === undefined) return fail(partial, 'SIP_BAD_CSEQ', 400, 'Bad Request - malformed CSeq');
   // RFC 3261 8.2 / RFC 4475 3.1.2.17, 3.1.2.18: CSeq method must equal the request method.
-  if (cseq.method !== rl.method) return fail('SIP_CSEQ_METHOD_MISMATCH', 400, 'Bad Request - CSeq method does not match request method');
-  if (scan.maxForwardsN > 1) return fail('SIP_DUPLICATE_HEADER', 400, 'Bad Request - more than one Max-Forwards');
+  if (cseq.method !== rl.method) return fail(partial, 'SIP_CSEQ_METHOD_MISMATCH', 400, 'Bad Request - CSeq method does not match request method');
+  if (scan.maxForwardsN > 1) return fail(partial, 'SIP_DUPLICATE_HEADER', 400, 'Bad Request - more than one Max-Forwards');
   // RFC 3261 20.22: 0-255. Absent is tolerated (RFC 2543 senders, RFC 4475 3.4.1).
   if (scan.maxForwardsN === 1 && (!/^\d{1,10}$/.test(scan.maxForwards) || Number(scan.maxForwards) > 255)) {
-    return fail('SIP_BAD_MAX_FORWARDS', 400, 'Bad Request - Max-Forwards out of range');
+    return fail(partial, 'SIP_BAD_MAX_FORWARDS', 400, 'Bad Request - Max-Forwards out of range');
   }
   const message: SipRequest = { kind: 'request', method: rl.method, uri: rl.uri, headers: rf.headers, body: bodyOrErr };
   return { ok: true, message, info: { topVia: common.topVia, topViaValue: common.topViaValue, from: common.from, to: common.to, callId: scan.callId, cseq } };
@@ -318,6 +320,10 @@ function extractBody(scan: FieldScan, data: Buffer, bodyStart: number, limits: S
   return Buffer.from(data.subarray(bodyStart, bodyStart + n));
 }
 
+function bad(status: number, code: string, what: string): ProtocolError {
+  return new ProtocolError(code, status, status === 0 ? what : `Bad Request - ${what}`);
+}
+
 const MANDATORY: readonly { readonly n: 'fromN' | 'toN' | 'callIdN' | 'cseqN'; readonly label: string }[] = [
   { n: 'fromN', label: 'From' },
   { n: 'toN', label: 'To' },
@@ -334,40 +340,38 @@ function validateCommon(
   headers: readonly SipHeader[],
   status: number,
 ): ProtocolError | { topVia: Via; topViaValue: string; from: NameAddr; to: NameAddr } {
-  const bad = (code: string, what: string): ProtocolError =>
-    new ProtocolError(code, status, status === 0 ? what : `Bad Request - ${what}`);
   let topVia: Via | undefined;
   let topViaValue = '';
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i];
     if (h.name !== 'via') continue;
     const v = parseVia(h.value);
-    if (v === undefined) return bad('SIP_BAD_VIA', 'malformed Via');
+    if (v === undefined) return bad(status, 'SIP_BAD_VIA', 'malformed Via');
     if (topVia === undefined) {
       topVia = v;
       topViaValue = h.value;
     }
   }
-  if (topVia === undefined) return bad('SIP_MISSING_HEADER', 'missing Via');
+  if (topVia === undefined) return bad(status, 'SIP_MISSING_HEADER', 'missing Via');
   for (const { n, label } of MANDATORY) {
     const count = scan[n];
-    if (count === 0) return bad('SIP_MISSING_HEADER', `missing ${label}`);
+    if (count === 0) return bad(status, 'SIP_MISSING_HEADER', `missing ${label}`);
     // RFC 4475 3.3.8: single-value headers given twice.
-    if (count > 1) return bad('SIP_DUPLICATE_HEADER', `more than one ${label}`);
+    if (count > 1) return bad(status, 'SIP_DUPLICATE_HEADER', `more than one ${label}`);
   }
   const from = parseNameAddr(scan.from);
-  if (from === undefined) return bad('SIP_BAD_NAME_ADDR', 'malformed From');
+  if (from === undefined) return bad(status, 'SIP_BAD_NAME_ADDR', 'malformed From');
   const to = parseNameAddr(scan.to);
-  if (to === undefined) return bad('SIP_BAD_NAME_ADDR', 'malformed To');
+  if (to === undefined) return bad(status, 'SIP_BAD_NAME_ADDR', 'malformed To');
   const callId = scan.callId;
-  if (callId.length === 0 || /[\s]/.test(callId)) return bad('SIP_BAD_CALL_ID', 'malformed Call-ID');
+  if (callId.length === 0 || /[\s]/.test(callId)) return bad(status, 'SIP_BAD_CALL_ID', 'malformed Call-ID');
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i];
     if (h.name !== 'contact' && h.name !== 'route' && h.name !== 'record-route') continue;
     if (h.name === 'contact' && h.value === '*') continue;
     if (parseNameAddr(h.value) === undefined) {
       const label = h.name === 'contact' ? 'Contact' : h.name === 'route' ? 'Route' : 'Record-Route';
-      return bad('SIP_BAD_NAME_ADDR', `malformed ${label}`);
+      return bad(status, 'SIP_BAD_NAME_ADDR', `malformed ${label}`);
     }
   }
   return { topVia, topViaValue, from, to };

@@ -39,6 +39,13 @@ export class UdpTransport {
 
   constructor(private readonly options: UdpOptions) {}
 
+  /** One callback for every send (not a closure per datagram); dgram puts the address on `err`. */
+  private readonly afterSend = (err: Error | null): void => {
+    if (!err) return;
+    const e = err as Error & { address?: string; port?: number };
+    this.options.logger.warn({ err, to: e.address === undefined ? undefined : `${e.address}:${e.port}` }, 'sip: UDP send failed');
+  };
+
   /** Called for each datagram within the size limit. */
   onMessage(handler: (data: Buffer, host: string, port: number) => void): void {
     this.handler = handler;
@@ -119,9 +126,7 @@ export class UdpTransport {
   send(data: Buffer, host: string, port: number): void {
     const s = this.socket;
     if (!s) return;
-    s.send(data, port, unbracket(host), (err) => {
-      if (err) this.options.logger.warn({ err, to: `${host}:${port}` }, 'sip: UDP send failed');
-    });
+    s.send(data, port, unbracket(host), this.afterSend);
   }
 
   async close(): Promise<void> {

@@ -7,14 +7,20 @@ import { MAGIC_COOKIE } from './table.js';
 const pool = Buffer.alloc(4096);
 let used = pool.length;
 
-function random(n: number): Buffer {
+/** Offset of `n` fresh random bytes in `pool`. */
+function take(n: number): number {
   if (used + n > pool.length) {
     randomFillSync(pool);
     used = 0;
   }
-  const b = pool.subarray(used, used + n);
+  const at = used;
   used += n;
-  return b;
+  return at;
+}
+
+function random(n: number): Buffer {
+  const at = take(n);
+  return pool.subarray(at, at + n);
 }
 
 /** A new branch: the magic cookie followed by 96 random bits, base64url (RFC 3261 8.1.1.7). */
@@ -24,11 +30,13 @@ export function newBranch(): string {
 
 /** A new From/To tag: 64 random bits (RFC 3261 19.3 asks for at least 32). */
 export function newTag(): string {
-  return random(8).toString('hex');
+  const at = take(8);
+  return pool.toString('hex', at, at + 8); // no subarray object per tag
 }
 
 /** A new Call-ID: 128 random bits, optionally `@host` (RFC 3261 8.1.1.4). */
 export function newCallId(host?: string): string {
-  const id = random(16).toString('hex');
+  const at = take(16);
+  const id = pool.toString('hex', at, at + 16);
   return host ? `${id}@${host}` : id;
 }
