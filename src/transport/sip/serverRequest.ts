@@ -24,8 +24,11 @@ const NEEDS_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'UPDATE']);
 export class ServerRequest implements IncomingRequest {
   answered: boolean;
   cancelled = false;
-  /** Called after a final response was sent (the stack starts 2xx retransmission, cleans up). */
-  onFinal: ((response: SipResponse) => void) | undefined;
+  /**
+   * Told after a final response was sent (the stack starts 2xx retransmission, cleans up). An
+   * object with a method rather than a callback, so the stack needs no closure per request.
+   */
+  onFinal: { finalSent(response: SipResponse): void } | undefined;
 
   constructor(
     readonly request: SipRequest,
@@ -72,7 +75,7 @@ export class ServerRequest implements IncomingRequest {
       status = 500;
     }
     if (status >= 200) this.answered = true;
-    if (this.sink.respond(response) && status >= 200) this.onFinal?.(response);
+    if (this.sink.respond(response) && status >= 200) this.onFinal?.finalSent(response);
   }
 
   /** The To tag actually used (the request's own when in-dialog). */

@@ -90,12 +90,59 @@ export const DEFAULT_MAX_TRANSACTIONS = 500_000;
 
 type ServerTx = ServerInviteTransaction | ServerNonInviteTransaction;
 type ClientTx = ClientInviteTransaction | ClientNonInviteTransaction;
-interface ServerEntry {
-  tx: ServerTx;
-  incoming: ServerRequest | undefined;
-  /** The last response sent over UDP and where it went (kept when the transaction completes). */
-  sent: { data: Buffer; host: string; port: number } | undefined;
+/** What a `ServerEntry` needs from the stack (one object per stack, not closures per request). */
+interface ServerEntryHost {
+  sendResponse(res: SipResponse, source: SipEndpoint, conn: SipConnection | undefined, udpDest: { host: string; port: number }): { data: Buffer; host: string; port: number } | undefined;
+  terminated(entry: ServerEntry): void;
+  finalSent(entry: ServerEntry, res: SipResponse): void;
+  ackTimeout(entry: ServerEntry): void;
 }
+
+/**
+ * A live server transaction in the table. It is also the transaction's environment and user
+ * (send, onTerminated...) and the request's final-response listener: methods on one object
+ * instead of an env object and four closures per request.
+ */
+class ServerEntry implements TransactionEnv {
+  tx!: ServerTx;
+  incoming: ServerRequest | undefined = undefined;
+  /** The last response sent over UDP and where it went (kept when the transaction completes). */
+  sent: { data: Buffer; host: string; port: number } | undefined = undefined;
+  /** Non-INVITE: the stack ends Completed itself (completeNonInvite), no timer J to arm and clear. */
+  readonly endsCompleted: boolean;
+
+  constructor(
+    private readonly host: ServerEntryHost,
+    readonly clock: Clock,
+    readonly timers: SipTimerConfig,
+    readonly reliable: boolean,
+    readonly key: string,
+    readonly request: SipRequest,
+    readonly source: SipEndpoint,
+    readonly conn: SipConnection | undefined,
+    /** Where responses go over UDP: every one carries the same (stamped) top Via (18.2.2). */
+    readonly dest: { host: string; port: number },
+  ) {
+    this.endsCompleted = request.method !== 'INVITE';
+  }
+
+  send(message: SipMessage): void {
+    this.sent = this.host.sendResponse(message as SipResponse, this.source, this.conn, this.dest);
+  }
+
+  onTerminated(): void {
+    this.host.terminated(this);
+  }
+
+  onAckTimeout(): void {
+    this.host.ackTimeout(this);
+  }
+
+  finalSent(response: SipResponse): void {
+    this.host.finalSent(this, response);
+  }
+}
+
 /**
  * A non-INVITE server transaction in Completed over UDP (17.2.2), reduced to what it still
  * does: answer a retransmitted request with the same final response until timer J. Expired by
@@ -147,6 +194,18 @@ export class SipStack implements SipTransport {
   private ackTimeoutHandler: ((e: AckTimeout) => void) | undefined;
   private closed = false;
   private readonly contacts = new Map<SipTransportProtocol, string>();
+  private readonly entryHost: ServerEntryHost = {
+    sendResponse: (res, source, conn, dest) => this.sendResponse(res, source, conn, dest),
+    terminated: (entry) => this.server.delete(entry.key, entry),
+    finalSent: (entry, res) => {
+      const incoming = entry.incoming;
+      entry.incoming = undefined; // keep only what retransmissions need
+      if (entry.request.method === 'INVITE' && res.status >= 200 && res.status < 300) {
+        if (incoming) this.startAckWait(entry.request, res, incoming, entry.tx);
+      } else if (entry.tx instanceof ServerNonInviteTransaction) this.completeNonInvite(entry.key, entry, entry.reliable);
+    },
+    ackTimeout: (entry) => this.log.info({ callId: getHeader(entry.request, 'call-id') }, 'sip: no ACK for a non-2xx final response (timer H)'),
+  };
 
   constructor(private readonly options: SipStackOptions) {
     this.clock = options.clock ?? systemClock();
@@ -393,27 +452,8 @@ export class SipStack implements SipTransport {
       return;
     }
     const reliable = conn !== undefined;
-    const entry: ServerEntry = { tx: undefined as unknown as ServerTx, incoming: undefined, sent: undefined };
-    // Every response of this transaction carries this (stamped) Via on top: where it goes over
-    // UDP is known now, once (18.2.2).
-    const dest = responseDestination(via);
-    const env: TransactionEnv = {
-      clock: this.clock,
-      timers: this.timers,
-      reliable,
-      send: (m) => {
-        entry.sent = this.sendResponse(m as SipResponse, source, conn, dest);
-      },
-    };
-    const onTerminated = () => this.server.delete(key, entry);
-    entry.tx =
-      req.method === 'INVITE'
-        ? new ServerInviteTransaction(env, req, {
-            onTerminated,
-            onAckTimeout: () => this.log.info({ callId: getHeader(req, 'call-id') }, 'sip: no ACK for a non-2xx final response (timer H)'),
-          })
-        : // The stack ends Completed itself (completeNonInvite): no timer J to arm and clear.
-          new ServerNonInviteTransaction(env, req, { onTerminated, endsCompleted: true });
+    const entry = new ServerEntry(this.entryHost, this.clock, this.timers, reliable, key, req, source, conn, responseDestination(via));
+    entry.tx = req.method === 'INVITE' ? new ServerInviteTransaction(entry, req, entry) : new ServerNonInviteTransaction(entry, req, entry);
     if (!this.server.add(key, entry)) {
       // Full: refuse the newcomer, never evict a live transaction. One log line per 5 s.
       this.rejectedFull++;
@@ -429,11 +469,7 @@ export class SipStack implements SipTransport {
     const dialogId = dialogIdOfInfo(info);
     const incoming = new ServerRequest(req, source, dialogId, newTag(), entry.tx, this.contactFor(source.transport), this.log, info);
     entry.incoming = incoming;
-    incoming.onFinal = (res) => {
-      entry.incoming = undefined; // keep only what retransmissions need
-      if (req.method === 'INVITE' && res.status >= 200 && res.status < 300) this.startAckWait(req, res, incoming, entry.tx);
-      else if (entry.tx instanceof ServerNonInviteTransaction) this.completeNonInvite(key, entry, reliable);
-    };
+    incoming.onFinal = entry;
     // 17.2.1: answer 100 at once rather than arming a 200 ms timer: cheaper and always in time.
     if (req.method === 'INVITE') incoming.respond(100);
 
