@@ -39,6 +39,27 @@ export function isToken(s: string): boolean {
 
 /** `Call-ID`, `i`, `CALL-ID` -> `call-id`: lower-case long form (RFC 3261 7.3.1, 7.3.3). */
 export function canonicalHeaderName(name: string): string {
+  // The usual spellings first: string compares are cheaper than hashing a fresh string.
+  switch (name) {
+    case 'Via':
+      return 'via';
+    case 'From':
+      return 'from';
+    case 'To':
+      return 'to';
+    case 'Call-ID':
+      return 'call-id';
+    case 'CSeq':
+      return 'cseq';
+    case 'Max-Forwards':
+      return 'max-forwards';
+    case 'Content-Type':
+      return 'content-type';
+    case 'Content-Length':
+      return 'content-length';
+    case 'Contact':
+      return 'contact';
+  }
   const known = canonicalCache.get(name);
   if (known !== undefined) return known;
   const lower = name.trim().toLowerCase();

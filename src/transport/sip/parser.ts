@@ -62,11 +62,15 @@ export interface StatusLine {
  * Returns a ProtocolError with 400, or 505 for another SIP version (3.1.2.16).
  */
 export function parseRequestLine(line: string): RequestLine | ProtocolError {
-  const parts = line.split(' ');
-  if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
+  // Exactly three non-empty parts separated by single spaces (what split(' ') checked, without the array).
+  const sp1 = line.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1 || sp2 === line.length - 1 || line.indexOf(' ', sp2 + 1) >= 0) {
     return new ProtocolError('SIP_BAD_START_LINE', 400, 'Bad Request - malformed Request-Line');
   }
-  const [method, uri, version] = parts;
+  const method = line.slice(0, sp1);
+  const uri = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
   if (!isToken(method)) return new ProtocolError('SIP_BAD_START_LINE', 400, 'Bad Request - malformed method');
   const v = /^SIP\/(\d+)\.(\d+)$/i.exec(version);
   if (v === null) return new ProtocolError('SIP_BAD_START_LINE', 400, 'Bad Request - malformed SIP-Version');

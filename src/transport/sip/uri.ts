@@ -87,8 +87,19 @@ function validHost(host: string): boolean {
   // trailing dot; "_" is tolerated because it is common in service names. Checked label by label
   // with a linear regex (a single nested-quantifier regex backtracks quadratically).
   if (host.length === 0 || host.length > 255) return false;
-  const labels = (host.endsWith('.') ? host.slice(0, -1) : host).split('.');
-  return labels.every((l) => /^[A-Za-z0-9_-]+$/.test(l) && l[0] !== '-' && l[l.length - 1] !== '-');
+  // Labels: non-empty runs of [A-Za-z0-9_-], not starting or ending with "-", one pass.
+  const end = host.endsWith('.') ? host.length - 1 : host.length;
+  let labelStart = 0;
+  for (let i = 0; i <= end; i++) {
+    if (i === end || host.charCodeAt(i) === 0x2e) {
+      if (i === labelStart || host.charCodeAt(labelStart) === 0x2d || host.charCodeAt(i - 1) === 0x2d) return false;
+      labelStart = i + 1;
+      continue;
+    }
+    const c = host.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d)) return false;
+  }
+  return true;
 }
 
 /** The scheme of any absolute URI (`nobodyKnowsThisScheme:x` -> `nobodyknowsthisscheme`), lower-case. */
