@@ -398,7 +398,7 @@ export class SipStack implements SipTransport {
       kind: 'request',
       method: req.method ?? 'UNKNOWN',
       uri: req.uri ?? '',
-      headers: withHeader(req.headers, 'via', formatVia(stamped)),
+      headers: withTopVia(req.headers, formatVia(stamped)),
       body: Buffer.alloc(0),
     };
     const safeReason = reason?.replace(/[\r\n]+/g, ' ').slice(0, 200);
@@ -430,7 +430,7 @@ export class SipStack implements SipTransport {
     const parsedVia = info.topVia;
     const via = stampVia(parsedVia, source.host, source.port);
     const req: SipRequest =
-      via === parsedVia ? raw : { kind: 'request', method: raw.method, uri: raw.uri, headers: withHeader(raw.headers, 'via', formatVia(via)), body: raw.body };
+      via === parsedVia ? raw : { kind: 'request', method: raw.method, uri: raw.uri, headers: withTopVia(raw.headers, formatVia(via)), body: raw.body };
 
     if (!isTrusted(this.trust, source.host)) {
       this.log.info({ from: source.host, method: req.method }, 'sip: request from an untrusted peer refused');
@@ -890,6 +890,19 @@ export class SipStack implements SipTransport {
     }
     this.flows.set(callId, conn);
   }
+}
+
+/**
+ * `headers` with the first Via replaced by `value` (the stamped top Via, 18.2.1). The other Vias
+ * stay: a response copies every Via of the request (8.2.6.2), so that the proxies it passed
+ * through can route the response back.
+ */
+function withTopVia(headers: readonly SipHeader[], value: string): SipHeader[] {
+  const out = headers.slice();
+  const i = out.findIndex((h) => h.name === 'via');
+  if (i >= 0) out[i] = { name: 'via', value };
+  else out.unshift({ name: 'via', value });
+  return out;
 }
 
 /** `dialogIdOfRequest` from what the parser already parsed (To tag = local, From tag = remote). */
