@@ -75,12 +75,14 @@ export interface SipStackOptions {
  * Over UDP a non-INVITE server transaction stays in Completed for timer J = 64*T1 = 32 s after
  * its final response (RFC 3261 17.2.2) to absorb retransmissions, so at a sustained R new
  * requests/s the table holds about 32*R entries: 320,000 at 10,000/s, which is why the former
- * default of 300,000 started answering 503 after half a minute at 10k/s. The sustained rate is
- * bounded by the CPU (one core answers about 10-12k MESSAGE/s, bench/sip-message.ts), so
- * sustained load alone holds at most about 32 * 12k = 384k entries; 500,000 leaves 30% above
- * that (bursts, INVITE transactions) and bounds memory: a Completed entry is kept as the
- * serialized response and its destination, about 0.8 KiB of heap (measured by the benchmark
- * with --expose-gc), so a full table is about 400 MiB. Over TCP/TLS timer J is zero and the
+ * default of 300,000 started answering 503 after half a minute at 10k/s. When this default was
+ * chosen one core answered about 10-12k MESSAGE/s, so the CPU bounded the table at about
+ * 32 * 12k = 384k entries. Since the hot-path work of 2026-12-01 one core answers about 17-24k
+ * MESSAGE/s over UDP (40-60 µs per 200, bench/sip-message.ts), so a sustained rate above
+ * 500,000 / 32 = 15.6k/s now fills the table and is answered 503 (below: served) — the table,
+ * not the CPU, is the bound there, by choice: it bounds memory. A Completed entry is kept as
+ * the serialized response and its destination, about 0.9 KiB of heap (measured by the benchmark
+ * with --expose-gc), so a full table is about 430 MiB. Over TCP/TLS timer J is zero and the
  * table holds only requests not yet answered.
  *
  * When the table is full a new request is answered 503 with Retry-After: 5, statelessly, and
