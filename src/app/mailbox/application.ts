@@ -108,30 +108,37 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
 
   /**
    * One wait for the flush per run of answers: the answers of a batch are handed out together,
-   * right after its commit, and a flush awaited from then on covers that commit.
+   * right after its commit, and a flush awaited from then on covers that commit. The answers of
+   * a run wait in one list on that one flush (no promise reaction per MESSAGE).
    */
-  let flushWait: Promise<void> | undefined;
-  function flushed(): Promise<void> {
-    if (flushWait === undefined) {
-      flushWait = o.store.flushed();
-      queueMicrotask(() => (flushWait = undefined));
+  type Answer = { req: IncomingRequest; status: number; reason: string | undefined };
+  let waiting: Answer[] | undefined;
+  function answerWhenFlushed(a: Answer): void {
+    if (waiting === undefined) {
+      const run: Answer[] = (waiting = []);
+      queueMicrotask(() => (waiting = undefined));
+      o.store.flushed().then(
+        () => {
+          for (const x of run) {
+            try {
+              x.req.respond(x.status, x.reason);
+            } catch (err) {
+              log.error({ err }, 'mailbox: answer not sent'); // the others still go out
+            }
+          }
+        },
+        (err: unknown) => {
+          log.error({ err, count: run.length }, 'mailbox: flush failed, MESSAGEs not confirmed');
+          for (const x of run) x.req.respond(500, 'Server Internal Error - not stored');
+        },
+      );
     }
-    return flushWait;
+    waiting.push(a);
   }
 
   /** The MESSAGE's answer, given once what was committed before it is on disk. */
   function durably(req: IncomingRequest): StoreResponder {
-    return {
-      respond(status, reason) {
-        flushed().then(
-          () => req.respond(status, reason),
-          (err: unknown) => {
-            log.error({ err }, 'mailbox: flush failed, MESSAGE not confirmed');
-            req.respond(500, 'Server Internal Error - not stored');
-          },
-        );
-      },
-    };
+    return { respond: (status, reason) => answerWhenFlushed({ req, status, reason }) };
   }
 
   /**

@@ -4,7 +4,7 @@
  * the ids for duplicate suppression (Call-ID + CSeq; the CPIM/IMDN Message-ID when present) and
  * the optional reminder send time.
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { ProtocolError } from '../../errors.js';
 import { parseCpim, readImdn, CPIM_CONTENT_TYPE } from '../../formats/index.js';
 import type { SipRequest } from '../../transport/sip/message.js';
@@ -34,9 +34,18 @@ export interface ParsedMessage {
 
 const bad = (code: string, status: number, text: string) => new ProtocolError(code, status, text);
 
+/**
+ * SHA-256 as base64url: the one-shot `crypto.hash` (Node >= 20.12, no Hash object per key)
+ * where it exists, else `createHash`; the same digest either way.
+ */
+const sha256: (value: string) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (value) => nodeCrypto.hash('sha256', value, 'base64url')
+    : (value) => nodeCrypto.createHash('sha256').update(value).digest('base64url');
+
 /** Short fixed-size keys: Call-IDs may be long, and LMDB keys are limited (PACKAGES.md). */
 function hashKey(kind: string, value: string): string {
-  return `${kind}:${createHash('sha256').update(value).digest('base64url').slice(0, 22)}`;
+  return `${kind}:${sha256(value).slice(0, 22)}`;
 }
 
 /** Duplicate-suppression keys: a retransmission or re-send repeats Call-ID + CSeq; a re-sent CPIM message repeats its IMDN Message-ID. */
