@@ -10,7 +10,7 @@
  * after every delete of the previous pass was stepped and, since LMDB commits in order, is
  * committed before the new pass' first read runs (effects run after their event's commit).
  */
-import { mailboxChanged, mailboxDeliver, mailboxLoadBatch, mailboxNotifySender, mailboxRespond, mailboxSweep, storeAddStats, storeDeleteMessages, storeMarkRead, storePutMessage, type MailboxEffect, type MailboxStatsDelta, type StoredMessage } from './mailboxEffects.js';
+import { mailboxChanged, mailboxDeliver, mailboxLoadBatch, mailboxNotifySender, mailboxRespond, mailboxSweep, storeAddStats, storeDeleteMessages, storeMarkRead, storePutMessage, type MailboxEffect, type IncomingMessage, type MailboxStatsDelta, type StoredMessage } from './mailboxEffects.js';
 import { MAILBOX_FULL, MAILBOX_TIMERS, mailboxEvents, type BatchEntry, type MailboxConfig, type MailboxContext, type MailboxEvent, type Pass, type Pending } from './mailboxTypes.js';
 
 /** Recent dedup keys and deletes kept in context: they only cover the window before a commit. */
@@ -109,31 +109,54 @@ function armSweep(d: Draft): void {
 
 /** STORE_MESSAGE: duplicate -> 202 again; over quota -> 486; else store, count, 202 after commit. */
 export function store(d: Draft, e: Extract<MailboxEvent, { type: 'STORE_MESSAGE' }>): void {
+  storeOne(d, e.at, e.requestRef, e.message, e.dedupKeys);
+}
+
+/** True when one of `keys` is in `seen` (a few short arrays: a loop, no closure). */
+function anyIn(keys: readonly string[], seen: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (seen.includes(keys[i] as string)) return true;
+  return false;
+}
+
+/** The last RECENT_KEYS of `recent` followed by `keys`. */
+function recentWith(recent: readonly string[], keys: readonly string[]): string[] {
+  const all = recent.concat(keys);
+  return all.length > RECENT_KEYS ? all.slice(-RECENT_KEYS) : all;
+}
+
+/** One STORE_MESSAGE (also each item of a STORE_MESSAGES), without building an event per item. */
+function storeOne(d: Draft, at: number, requestRef: string | undefined, incoming: IncomingMessage, dedupKeys: readonly string[]): void {
   const c = d.ctx;
-  const reply = (status: number, reason?: string) => e.requestRef !== undefined && d.emit(mailboxRespond(e.requestRef, status, reason));
-  if (e.dedupKeys.some((k) => c.recentKeys.includes(k))) return void reply(202, 'Accepted');
-  if (d.cfg.maxMessages > 0 && c.count >= d.cfg.maxMessages) return void reply(MAILBOX_FULL.status, MAILBOX_FULL.reason);
-  const sendAt = e.message.sendAt !== undefined && e.message.sendAt > e.at ? e.message.sendAt : undefined;
-  const message: StoredMessage = {
-    ...e.message,
+  if (anyIn(dedupKeys, c.recentKeys)) {
+    if (requestRef !== undefined) d.emit(mailboxRespond(requestRef, 202, 'Accepted'));
+    return;
+  }
+  if (d.cfg.maxMessages > 0 && c.count >= d.cfg.maxMessages) {
+    if (requestRef !== undefined) d.emit(mailboxRespond(requestRef, MAILBOX_FULL.status, MAILBOX_FULL.reason));
+    return;
+  }
+  const sendAt = incoming.sendAt !== undefined && incoming.sendAt > at ? incoming.sendAt : undefined;
+  // Object.assign, not `{ ...incoming, seq, ... }`: the same object, but V8 builds a spread
+  // followed by more properties slowly (measured ~4 us a message against ~0.3 us).
+  const message: StoredMessage = Object.assign({}, incoming, {
     seq: c.nextSeq,
-    receivedAt: e.at,
-    expiresAt: Math.max(e.at, sendAt ?? e.at) + d.cfg.expireTimeMs,
-    dedupKeys: e.dedupKeys,
-  };
+    receivedAt: at,
+    expiresAt: Math.max(at, sendAt ?? at) + d.cfg.expireTimeMs,
+    dedupKeys,
+  });
   d.emit(storePutMessage(c.aor, message));
   d.count('stored_messages');
   d.set({
     count: c.count + 1,
     nextSeq: c.nextSeq + 1,
     nextExpiryAt: minOf(c.nextExpiryAt, message.expiresAt),
-    recentKeys: [...c.recentKeys, ...e.dedupKeys].slice(-RECENT_KEYS),
+    recentKeys: recentWith(c.recentKeys, dedupKeys),
   });
-  reply(202, 'Accepted');
-  if (d.cfg.notifySender) d.emit(mailboxNotifySender(c.aor, e.message.from));
+  if (requestRef !== undefined) d.emit(mailboxRespond(requestRef, 202, 'Accepted'));
+  if (d.cfg.notifySender) d.emit(mailboxNotifySender(c.aor, incoming.from));
   if (sendAt !== undefined && (d.ctx.reminderAt === null || d.ctx.reminderAt > sendAt)) d.arm('reminder', sendAt);
   // Stored while we believe the user online (its delivery just failed): retry at check_time.
-  if (d.ctx.online && d.ctx.checkAt === null) d.arm('check', e.at + d.cfg.checkTimeMs);
+  if (d.ctx.online && d.ctx.checkAt === null) d.arm('check', at + d.cfg.checkTimeMs);
   armSweep(d);
 }
 
@@ -145,12 +168,14 @@ export function store(d: Draft, e: Extract<MailboxEvent, { type: 'STORE_MESSAGE'
 export function storeMany(d: Draft, e: Extract<MailboxEvent, { type: 'STORE_MESSAGES' }>): void {
   const seen = new Set<string>();
   for (const item of e.items) {
-    if (item.dedupKeys.some((k) => seen.has(k))) {
+    let again = false;
+    for (const k of item.dedupKeys) if (seen.has(k)) again = true;
+    if (again) {
       if (item.requestRef !== undefined) d.emit(mailboxRespond(item.requestRef, 202, 'Accepted'));
       continue;
     }
     for (const k of item.dedupKeys) seen.add(k);
-    store(d, { type: 'STORE_MESSAGE', at: e.at, online: item.online, message: item.message, dedupKeys: item.dedupKeys, ...(item.requestRef !== undefined ? { requestRef: item.requestRef } : {}) });
+    storeOne(d, e.at, item.requestRef, item.message, item.dedupKeys);
   }
 }
 

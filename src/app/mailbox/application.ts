@@ -136,9 +136,12 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
     waiting.push(a);
   }
 
-  /** The MESSAGE's answer, given once what was committed before it is on disk. */
-  function durably(req: IncomingRequest): StoreResponder {
-    return { respond: (status, reason) => answerWhenFlushed({ req, status, reason }) };
+  /** The MESSAGE's answer, given once what was committed before it is on disk (a class: no closure per MESSAGE). */
+  class DurableAnswer implements StoreResponder {
+    constructor(private readonly req: IncomingRequest) {}
+    respond(status: number, reason?: string): void {
+      answerWhenFlushed({ req: this.req, status, reason });
+    }
   }
 
   /**
@@ -152,7 +155,7 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
   function store(req: IncomingRequest, parsed: ReturnType<typeof parseMessageRequest>, online: boolean): void {
     // Unique among the pending stores of this process (a counter: no random bytes per MESSAGE).
     const ref = `s${++nextRef}`;
-    executor.pending.set(ref, ackAfterFlush ? durably(req) : req);
+    executor.pending.set(ref, ackAfterFlush ? new DurableAnswer(req) : req);
     let q = queued.get(parsed.aor);
     if (q === undefined) queued.set(parsed.aor, (q = []));
     q.push({ item: { requestRef: ref, online, message: parsed.message, dedupKeys: parsed.dedupKeys }, req });
@@ -191,20 +194,40 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
     }
   }
 
-  async function handleMessage(req: IncomingRequest): Promise<void> {
+  function handleFailed(req: IncomingRequest, err: unknown): void {
+    if (err instanceof ProtocolError) return req.respond(err.status, err.message);
+    log.error({ err }, 'mailbox: MESSAGE handling failed');
+    req.respond(500);
+  }
+
+  /** Synchronous up to the store (no promise per stored MESSAGE); throws what `handle` answers. */
+  function handleMessage(req: IncomingRequest): void {
     const parsed = parseMessageRequest(req.request, domains, o.clock.now(), o.limits ?? defaultMessageLimits);
     // A re-sent MESSAGE already committed: same answer, nothing stored.
     if (mailboxStore.isDuplicate(parsed.aor, parsed.dedupKeys)) return req.respond(202, 'Accepted');
     const contacts = o.contacts.contactsOf(parsed.aor);
     const reminder = parsed.message.sendAt !== undefined && parsed.message.sendAt > o.clock.now();
     if (tryFirst && contacts.length > 0 && !reminder) {
-      const stored = { ...parsed.message, seq: 0, receivedAt: o.clock.now(), expiresAt: 0, dedupKeys: [] };
-      const answers = await Promise.all(contacts.map((c) => o.sip.sendRequest(buildDelivery(stored, c, { ...o.delivery, addDate: false })).then((r) => r.status, () => 503)));
-      const ok = answers.find((s) => s >= 200 && s < 300);
-      if (ok !== undefined) return req.respond(ok);
-      if (!answers.every((s) => STORE_AFTER.has(s))) return req.respond(Math.min(...answers));
+      tryContacts(req, parsed, contacts).catch((err: unknown) => handleFailed(req, err));
+      return;
     }
     store(req, parsed, contacts.length > 0);
+  }
+
+  /** The user has contacts: deliver at once; store only after "unreachable" answers from all. */
+  async function tryContacts(req: IncomingRequest, parsed: ReturnType<typeof parseMessageRequest>, contacts: ReturnType<ContactDirectory['contactsOf']>): Promise<void> {
+    const stored = { ...parsed.message, seq: 0, receivedAt: o.clock.now(), expiresAt: 0, dedupKeys: [] };
+    const answers = await Promise.all(contacts.map((c) => o.sip.sendRequest(buildDelivery(stored, c, { ...o.delivery, addDate: false })).then((r) => r.status, () => 503)));
+    const ok = answers.find((s) => s >= 200 && s < 300);
+    if (ok !== undefined) return req.respond(ok);
+    if (!answers.every((s) => STORE_AFTER.has(s))) return req.respond(Math.min(...answers));
+    store(req, parsed, true);
+  }
+
+  /** Whether `uri` (a Request-URI or To URI) is of a served domain. */
+  function servedUri(uri: string | undefined): boolean {
+    const u = uri === undefined ? undefined : parseUri(uri);
+    return u !== undefined && u.scheme !== 'tel' && domains.includes(u.host.toLowerCase());
   }
 
   return {
@@ -216,20 +239,17 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
     accepts(req) {
       if (req.request.method !== 'MESSAGE' || req.dialogId !== undefined) return false;
       // The Request-URI, or To when a proxy rewrote the Request-URI to a contact (as msilo).
-      const served = (uri: string | undefined) => {
-        const u = uri === undefined ? undefined : parseUri(uri);
-        return u !== undefined && u.scheme !== 'tel' && domains.includes(u.host.toLowerCase());
-      };
+      if (servedUri(req.request.uri)) return true;
       const to = getHeader(req.request, 'to');
-      return served(req.request.uri) || served(to === undefined ? undefined : parseNameAddr(to)?.uri);
+      return servedUri(to === undefined ? undefined : parseNameAddr(to)?.uri);
     },
     handle(req) {
       if (stopped) return req.respond(503, 'Service Unavailable - stopping');
-      handleMessage(req).catch((err: unknown) => {
-        if (err instanceof ProtocolError) return req.respond(err.status, err.message);
-        log.error({ err }, 'mailbox: MESSAGE handling failed');
-        req.respond(500);
-      });
+      try {
+        handleMessage(req);
+      } catch (err) {
+        handleFailed(req, err);
+      }
     },
     execute: (effect, actor) => executor.execute(effect, actor),
     storeWrites: (effect, actor) => mailboxStore.storeWrites(effect, actor),

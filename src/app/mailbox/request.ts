@@ -62,6 +62,12 @@ function withoutTag(value: string): string | undefined {
   return formatNameAddr({ ...na, params });
 }
 
+/** The AoR of `uri` when it is a user of a served domain. */
+function servedAor(uri: string, domains: readonly string[]): string | undefined {
+  const u = parseUri(uri);
+  return u !== undefined && u.scheme !== 'tel' && u.user !== undefined && domains.includes(u.host.toLowerCase()) ? aorOf(u) : undefined;
+}
+
 /**
  * Reads a MESSAGE for storage; throws ProtocolError (400 malformed, 413 too large, 404 not a
  * served user) with the status to answer.
@@ -73,12 +79,8 @@ export function parseMessageRequest(req: SipRequest, domains: readonly string[],
   const from = fromValue && withoutTag(fromValue);
   const to = toValue && withoutTag(toValue);
   if (!from || !to) throw bad('MAILBOX_BAD_ADDRESS', 400, 'Bad Request - From or To');
-  const served = (uri: string) => {
-    const u = parseUri(uri);
-    return u !== undefined && u.scheme !== 'tel' && u.user !== undefined && domains.includes(u.host.toLowerCase()) ? aorOf(u) : undefined;
-  };
   // msilo: the R-URI when it is an AoR (a proxy may have rewritten it to a contact), else To.
-  const aor = served(req.uri) ?? served(parseNameAddr(to)?.uri ?? '');
+  const aor = servedAor(req.uri, domains) ?? servedAor(parseNameAddr(to)?.uri ?? '', domains);
   if (aor === undefined) throw bad('MAILBOX_NOT_SERVED', 404, 'Not Found - no mailbox for this address');
   const callId = getHeader(req, 'call-id') ?? '';
   const cseq = parseCSeq(getHeader(req, 'cseq') ?? '')?.seq ?? 0;
