@@ -86,7 +86,8 @@ export class MailboxStore {
 
   /** True when a committed message of `aor` carries one of `keys`. */
   isDuplicate(aor: string, keys: readonly string[]): boolean {
-    return keys.some((k) => this.ids.get([aor, k]) !== undefined);
+    for (let i = 0; i < keys.length; i++) if (this.ids.get([aor, keys[i] as string]) !== undefined) return true;
+    return false;
   }
 
   get(aor: string, seq: number): StoredMessage | undefined {

@@ -19,14 +19,13 @@ import { MailboxStore } from '../../actors/mailboxStore.js';
 import { MAILBOX_KIND, mailboxKind } from '../../actors/mailboxKind.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import type { RegistrationEvent } from '../../transport/sip/registrar.js';
-import { parseUri } from '../../transport/sip/uri.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import { MAILBOX_EFFECT_TYPES } from '../../machines/mailboxEffects.js';
 import { mailboxEvents as ev, type MailboxConfig, type StoreItem } from '../../machines/mailboxTypes.js';
 import { buildDelivery, type DeliveryOptions } from './delivery.js';
 import { MailboxExecutor, type ContactDirectory, type MailboxDispatcher, type SenderNotification, type StoreResponder } from './executor.js';
-import { defaultMessageLimits, parseMessageRequest, type MessageLimits } from './request.js';
+import { defaultMessageLimits, parseMessageRequest, parseUriOnce, type MessageLimits } from './request.js';
 
 export interface MailboxAppOptions {
   readonly store: Store;
@@ -226,7 +225,7 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
 
   /** Whether `uri` (a Request-URI or To URI) is of a served domain. */
   function servedUri(uri: string | undefined): boolean {
-    const u = uri === undefined ? undefined : parseUri(uri);
+    const u = uri === undefined ? undefined : parseUriOnce(uri);
     return u !== undefined && u.scheme !== 'tel' && domains.includes(u.host.toLowerCase());
   }
 

@@ -58,13 +58,29 @@ export function dedupKeysOf(callId: string, cseq: number, messageId?: string): s
 function withoutTag(value: string): string | undefined {
   const na = parseNameAddr(value);
   if (na === undefined) return undefined;
+  if (!Object.hasOwn(na.params, 'tag')) return formatNameAddr(na);
   const { tag: _tag, ...params } = na.params;
-  return formatNameAddr({ ...na, params });
+  // Object.assign, not `{ ...na, params }`: V8 builds a spread followed by more properties slowly.
+  return formatNameAddr(Object.assign({}, na, { params }));
+}
+
+/**
+ * `parseUri` remembering its last answer: `accepts` and `parseMessageRequest` read the same
+ * Request-URI one after the other. The parsed URI is only read, never changed.
+ */
+let lastUri: string | undefined;
+let lastParsed: ReturnType<typeof parseUri>;
+export function parseUriOnce(uri: string): ReturnType<typeof parseUri> {
+  if (uri !== lastUri) {
+    lastParsed = parseUri(uri);
+    lastUri = uri;
+  }
+  return lastParsed;
 }
 
 /** The AoR of `uri` when it is a user of a served domain. */
 function servedAor(uri: string, domains: readonly string[]): string | undefined {
-  const u = parseUri(uri);
+  const u = parseUriOnce(uri);
   return u !== undefined && u.scheme !== 'tel' && u.user !== undefined && domains.includes(u.host.toLowerCase()) ? aorOf(u) : undefined;
 }
 
