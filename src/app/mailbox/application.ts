@@ -97,7 +97,34 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
   let nextRef = 0;
   let stopped = false;
 
+  /**
+   * Contacts read once per AoR per turn of the event loop (a burst of MESSAGEs to an offline
+   * user reads the registrations once), forgotten at the end of the turn and on any
+   * registration event, so a REGISTER handled meanwhile is seen at once. Without registration
+   * events nothing would say so: then every MESSAGE reads them.
+   */
+  const contactCache = new Map<string, ReturnType<ContactDirectory['contactsOf']>>();
+  let contactCacheClear = false;
+  function contactsOf(aor: string): ReturnType<ContactDirectory['contactsOf']> {
+    if (o.registrationEvents === undefined) return o.contacts.contactsOf(aor);
+    let c = contactCache.get(aor);
+    if (c === undefined) {
+      c = o.contacts.contactsOf(aor);
+      contactCache.set(aor, c);
+      if (!contactCacheClear) {
+        contactCacheClear = true;
+        setImmediate(forgetContacts);
+      }
+    }
+    return c;
+  }
+  function forgetContacts(): void {
+    contactCacheClear = false;
+    contactCache.clear();
+  }
+
   const unsubscribe = o.registrationEvents?.on((e) => {
+    contactCache.clear();
     const event = e.type === 'online' ? ev.online(o.clock.now()) : ev.offline(o.clock.now());
     // No create: a user without a mailbox has nothing waiting ('absent').
     o.dispatcher()
@@ -204,7 +231,7 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
     const parsed = parseMessageRequest(req.request, domains, o.clock.now(), o.limits ?? defaultMessageLimits);
     // A re-sent MESSAGE already committed: same answer, nothing stored.
     if (mailboxStore.isDuplicate(parsed.aor, parsed.dedupKeys)) return req.respond(202, 'Accepted');
-    const contacts = o.contacts.contactsOf(parsed.aor);
+    const contacts = contactsOf(parsed.aor);
     const reminder = parsed.message.sendAt !== undefined && parsed.message.sendAt > o.clock.now();
     if (tryFirst && contacts.length > 0 && !reminder) {
       tryContacts(req, parsed, contacts).catch((err: unknown) => handleFailed(req, err));
