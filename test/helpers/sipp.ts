@@ -95,3 +95,17 @@ export async function runSipp(o: SippOptions): Promise<SippRun> {
 export function describeRun(r: SippRun): string {
   return `sipp exit ${r.code}\n--- errors ---\n${r.errors}\n--- stderr ---\n${r.stderr.slice(-2000)}\n--- messages ---\n${r.messages.slice(-6000)}`;
 }
+
+/**
+ * Resolves once something is bound to local UDP `port` (a SIPp UAS is ready before Parley
+ * sends to it); Linux /proc/net/udp, polled with a deadline instead of a fixed pause.
+ */
+export async function udpBound(port: number, ms = 5000): Promise<void> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const bound = () => readFileSync('/proc/net/udp', 'utf8').split('\n').some((line) => line.trim().split(/\s+/)[1]?.endsWith(suffix));
+  const end = Date.now() + ms;
+  while (!bound()) {
+    if (Date.now() > end) throw new Error(`nothing bound UDP port ${port} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -19,7 +19,7 @@ import { Registrar } from '../../../src/transport/sip/registrar.js';
 import { RegistrationStore } from '../../../src/transport/sip/registrationStore.js';
 import { createMailboxApplication, type MailboxApplication } from '../../../src/app/mailbox/application.js';
 import { listMailbox, mailboxStats } from '../../../src/app/mailbox/admin.js';
-import { freePort, SIPP } from '../../helpers/sipp.js';
+import { freePort, SIPP, udpBound } from '../../helpers/sipp.js';
 
 const logger = pino({ level: 'silent' });
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -126,7 +126,7 @@ describe('mailbox end to end with SIPp', { skip, concurrency: false }, () => {
 
     const uasPort = await freePort();
     const uas = sipp({ scenario: scenario('mailbox-uas.xml'), port: uasPort, calls: 1000, timeoutMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 300)); // let the UAS bind
+    await udpBound(uasPort);
     const reg = await sipp({ scenario: scenario('mailbox-register.xml'), port: await freePort(), remote: port, calls: 1, keys: { uasport: String(uasPort) } }).done;
     assert.equal(reg.code, 0, reg.stderr);
     const got = await uas.done;
@@ -148,7 +148,7 @@ describe('mailbox end to end with SIPp', { skip, concurrency: false }, () => {
     assert.equal(stored.code, 0);
     const uasPort = await freePort();
     const refusing = sipp({ scenario: scenario('mailbox-uas-500.xml'), port: uasPort, calls: 10 });
-    await new Promise((r) => setTimeout(r, 300));
+    await udpBound(uasPort);
     const t0 = Date.now();
     await sipp({ scenario: scenario('mailbox-register.xml'), port: await freePort(), remote: port, calls: 1, keys: { uasport: String(uasPort) } }).done;
     const first = await refusing.done;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { SimulatedClock } from '../../../src/clock.js';
 import { SESSION_DELIVERY_KIND, sessionDeliveryKey } from '../../../src/actors/sessionDeliveryKind.js';
 import { parseCpim } from '../../../src/formats/cpim.js';
-import { freePort, runSipp, describeRun, SIPP } from '../../helpers/sipp.js';
+import { freePort, runSipp, describeRun, SIPP, udpBound } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
 import { aliceWrites, cpimText, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
 
@@ -39,7 +39,7 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
       const bob = client.session('active');
       const uasPort = await freePort();
       const uas = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
-      await new Promise((r) => setTimeout(r, 300)); // let the UAS bind
+      await udpBound(uasPort);
       await register(parley, uasPort);
 
       await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the delivery session answered');
@@ -80,7 +80,7 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
       const bob = client.session('active');
       const uasPort = await freePort();
       const uas = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
-      await new Promise((r) => setTimeout(r, 300));
+      await udpBound(uasPort);
       await register(parley, uasPort);
 
       const alice = client.session('active');
@@ -125,7 +125,7 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
       const uasPort = await freePort();
       // bob's UA answers, but his MSRP client never connects: the run is under way when Parley stops.
       const first = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: 'msrp://127.0.0.1:9/unused;tcp' } });
-      await new Promise((r) => setTimeout(r, 300));
+      await udpBound(uasPort);
       await register(parley, uasPort);
       await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the first run answered');
       await parley.server.stop();
@@ -138,7 +138,7 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
       parley = await startParley(config, clock);
       const bob = client.session('active');
       const second = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
-      await new Promise((r) => setTimeout(r, 300));
+      await udpBound(uasPort);
       clock.advance(30_000); // the retry, armed before the restart
       await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the retried run answered');
       const [out] = [...parley.offline.runner.live.values()];
@@ -164,7 +164,7 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
       await aliceWrites(parley, clock, client, 2);
       const uasPort = await freePort();
       const declining = sippAt({ scenario: scenario('offline-user-decline.xml'), port: uasPort });
-      await new Promise((r) => setTimeout(r, 300));
+      await udpBound(uasPort);
       await register(parley, uasPort);
       const first = await declining;
       assert.equal(first.code, 0, first.stderr);
@@ -174,7 +174,7 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
 
       const bob = client.session('active');
       const uas = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
-      await new Promise((r) => setTimeout(r, 300));
+      await udpBound(uasPort);
       clock.advance(30_000); // the retry period (mailbox check_time)
       await until(() => [...parley.offline.runner.live.values()].some((s) => s.remotePath !== undefined), 'the retried session answered');
       const [out] = [...parley.offline.runner.live.values()];

@@ -15,7 +15,7 @@ import { MESSAGE_WAITING_KIND } from '../../../src/actors/messageWaitingKind.js'
 import { MESSAGE_PUBLICATION_KIND } from '../../../src/actors/messagePublicationKind.js';
 import { parseCpim } from '../../../src/formats/cpim.js';
 import { parseMessageSummary } from '../../../src/formats/messageSummary.js';
-import { describeRun, freePort, runSipp, SIPP } from '../../helpers/sipp.js';
+import { describeRun, freePort, runSipp, SIPP, udpBound } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
 import { aliceWrites, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
 
@@ -143,7 +143,7 @@ describe('message-waiting PUBLISHed to a presence server (RFC 3903)', { skip, co
     const clock = new SimulatedClock();
     const uasPort = await freePort();
     const presence = sippAt({ scenario: scenario('presence-server.xml'), port: uasPort });
-    await new Promise((r) => setTimeout(r, 300));
+    await udpBound(uasPort);
     const parley = await startParley(testConfig(dir.path, { messageWaitingPublishTo: `sip:127.0.0.1:${uasPort}` }), clock);
     const client = await new MsrpClient().start();
     type Pub = { published?: { newCount: number; oldCount: number } | null; paceAt?: number | null; pending?: unknown };

@@ -21,8 +21,7 @@ import { buildInDialogRequest, type DialogState } from '../../../src/transport/s
 import { getHeader } from '../../../src/transport/sip/headers.js';
 import type { MsrpEndpoint } from '../../../src/transport/msrp/endpoint.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { freePort, SIPP } from '../../helpers/sipp.js';
-import { readFileSync } from 'node:fs';
+import { freePort, SIPP, udpBound } from '../../helpers/sipp.js';
 import {
   ChatClient, describeRun, msrpClientEndpoint, participantOf, roomContext, scenario, sipp, startParley, testConfig, until, uriOf,
   readImdn, type Parley, type SippRun,
@@ -35,11 +34,6 @@ const HISTORY = ['hello room', 'hi Al', 'public again', 'BIG', 'public again'];
 const short = (t: string) => (t.length > 1000 ? 'BIG' : t);
 
 /** True when a UDP socket is bound to the port (SIPp's UAS is up), read from /proc without binding it. */
-function udpPortTaken(port: number): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  return readFileSync('/proc/net/udp', 'utf8').includes(hex);
-}
-
 interface Member {
   readonly client: ChatClient;
   readonly call: { done: Promise<SippRun>; kill(): void };
@@ -198,7 +192,7 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     const port = await freePort();
     const zoe = new ChatClient(endpoint, 'zoe');
     const uas = sipp({ scenario: scenario('room-invitee.xml'), port, keys: { msrp_path: zoe.path }, uas: true });
-    await until(() => udpPortTaken(port), 'SIPp UAS listening');
+    await udpBound(port);
     const refer = await sipp({ scenario: scenario('room-refer-invite.xml'), port: p.sipPort, keys: { user: 'alice', room: 'dev', target: `sip:zoe@127.0.0.1:${port}` } }).done;
     assert.equal(refer.code, 0, describeRun(refer));
     const zoeIn = () => Object.values(roomContext(p, ROOM)?.participants ?? {}).find((x) => x.uri.startsWith('sip:zoe@127.0.0.1'));
@@ -267,7 +261,7 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     const party = 'sip:party@conference.parley.example';
     const port = await freePort();
     const referee = sipp({ scenario: scenario('room-referee.xml'), port, keys: {}, uas: true });
-    await until(() => udpPortTaken(port), 'SIPp UAS listening');
+    await udpBound(port);
     const creator = new ChatClient(endpoint, 'alice');
     const call = sipp({ scenario: scenario('room-dialout.xml'), port: p.sipPort, keys: { user: 'alice', room: 'party', msrp_path: creator.path, invitee: `sip:yuri@127.0.0.1:${port}` } });
     const r = await referee.done;
