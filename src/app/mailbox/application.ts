@@ -3,16 +3,16 @@
  * registered contact, or whose contacts all failed with an "unreachable" answer, is stored in
  * the user's mailbox actor and answered 202 Accepted only after the LMDB commit (RFC 3428: 202
  * = stored for later); registration events drive delivery. Shaped as the server's
- * `Application` (src/server.ts) without importing it.
+ * `Application` (src/server.ts).
  *
  * Replies: 202 stored (or a duplicate of a stored one); 200 delivered at once; 486 "Mailbox
  * Full" over max_messages; 413 body too large; 400 malformed; 404 not a served user; 500 when
  * the commit failed (nothing was stored).
  */
+import type { Application } from '../../server.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import { ProtocolError } from '../../errors.js';
-import type { ActorKind } from '../../actors/kind.js';
 import type { ActorRef, Effect } from '../../actors/effects.js';
 import type { Store, Write } from '../../actors/store.js';
 import { MailboxStore } from '../../actors/mailboxStore.js';
@@ -64,15 +64,10 @@ const MAX_STORE_BATCH = 256;
 /** Final answers from a contact after which the message is stored (issue 6: the UA is unreachable or cannot take MESSAGE). */
 const STORE_AFTER = new Set([404, 408, 410, 415, 480, 501, 503]);
 
-export interface MailboxApplication {
+export interface MailboxApplication extends Application {
   readonly name: 'mailbox';
-  readonly kinds: readonly ActorKind[];
-  readonly effectTypes: readonly string[];
   readonly mailboxStore: MailboxStore;
   readonly executor: MailboxExecutor;
-  accepts(request: IncomingRequest): boolean;
-  handle(request: IncomingRequest): void;
-  execute(effect: Effect, actor: ActorRef): void;
   storeWrites(effect: Effect, actor: ActorRef): readonly Write[];
   stop(): Promise<void>;
 }

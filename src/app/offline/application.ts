@@ -14,11 +14,10 @@
  * MSRP offer; 404 not a served user; 400 malformed; 486 too many sessions; 503 stopping; 500
  * when a commit failed.
  */
+import type { Application } from '../../server.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import { ProtocolError } from '../../errors.js';
-import type { ActorKind } from '../../actors/kind.js';
-import type { ActorRef, Effect } from '../../actors/effects.js';
 import { offlineSessionKey, offlineSessionKind } from '../../actors/offlineSessionKind.js';
 import { SESSION_DELIVERY_KIND, sessionDeliveryKey, sessionDeliveryKind } from '../../actors/sessionDeliveryKind.js';
 import { messageWaitingKind } from '../../actors/messageWaitingKind.js';
@@ -113,10 +112,8 @@ export interface OfflineAppOptions {
   readonly config?: Partial<OfflineConfig>;
 }
 
-export interface OfflineApplication {
+export interface OfflineApplication extends Application {
   readonly name: 'offline';
-  readonly kinds: readonly ActorKind[];
-  readonly effectTypes: readonly string[];
   readonly executor: OfflineExecutor;
   readonly runner: DeliveryRunner;
   readonly messageWaiting: MessageWaiting;
@@ -125,9 +122,6 @@ export interface OfflineApplication {
   readonly account: string;
   /** Starts one delivery per caller with session-written messages for `aor` (on registration). */
   deliverTo(aor: string): Promise<number>;
-  accepts(request: IncomingRequest): boolean;
-  handle(request: IncomingRequest): void;
-  execute(effect: Effect, actor: ActorRef): void;
   stop(): Promise<void>;
 }
 

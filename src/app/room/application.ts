@@ -16,11 +16,11 @@
  *   -> LEFT(slow).
  * Every answer that acknowledges data (MSRP 200) is sent by the executor after the commit.
  */
+import type { Application } from '../../server.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import { ProtocolError } from '../../errors.js';
-import type { ActorKind } from '../../actors/kind.js';
 import type { ActorRef, Effect } from '../../actors/effects.js';
 import type { Store, Write } from '../../actors/store.js';
 import type { DispatchResult } from '../../actors/supervisor.js';
@@ -87,15 +87,10 @@ export interface RoomAppOptions {
   readonly onDelivered?: (sessionId: string, status: number) => void;
 }
 
-export interface RoomApplication {
+export interface RoomApplication extends Application {
   readonly name: 'room';
-  readonly kinds: readonly ActorKind[];
-  readonly effectTypes: readonly string[];
   readonly history: RoomHistory;
   readonly relay: Relay;
-  accepts(request: IncomingRequest): boolean;
-  handle(request: IncomingRequest): void;
-  execute(effect: Effect, actor: ActorRef): void;
   storeWrites(effect: Effect, actor: ActorRef): readonly Write[];
   /** Drops the participants of rooms persisted by an earlier process (their MSRP sessions are gone). */
   recover(): Promise<number>;
