@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { systemClock } from '../src/clock.js';
-import { defaults, type Config } from '../src/config.js';
+import { loopbackConfig } from '../test/helpers/config.js';
 import { buildMsrpOffer, parseMsrpOffer } from '../src/formats/sdp.js';
 import { buildCpim, serializeCpim } from '../src/formats/cpim.js';
 import { ProtocolError } from '../src/errors.js';
@@ -40,17 +40,7 @@ const DOMAIN = 'conference.parley.example';
 
 async function serve(dataDir: string): Promise<void> {
   const { startServer } = await import('../src/server.js');
-  const config: Config = {
-    ...defaults,
-    dataDir,
-    sipListen: { host: '127.0.0.1', port: 0 },
-    msrpListen: { host: '127.0.0.1', port: 0 },
-    httpListen: { host: '127.0.0.1', port: 0 },
-    conferenceDomains: [DOMAIN],
-    logLevel: 'silent',
-    maxResident: 1_000_000,
-    idleMs: 3_600_000,
-  };
+  const config = loopbackConfig(dataDir, { conferenceDomains: [DOMAIN], maxResident: 1_000_000, idleMs: 3_600_000 });
   const server = await startServer(config, { logger });
   const send = (m: unknown) => process.send?.(m);
   // Event-loop delay of the server: high with low CPU use means the process waited for a core.

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { defaults, type Config } from '../../src/config.js';
+import { loopbackConfig } from '../helpers/config.js';
 import { startServer, type Server } from '../../src/server.js';
 import { startDemo, scenarios, type Demo } from '../../src/demo/index.js';
 import { tempDir } from '../helpers/runtime.js';
@@ -33,15 +33,7 @@ function inOrder(have: readonly string[], want: readonly string[]): boolean {
 
 test('the demo runs every scenario over SIP/MSRP: rooms fill, chat, drop a joiner without ACK, kick, empty and close', { timeout: 60_000 }, async () => {
   const dir = tempDir('parley-demo-');
-  const config: Config = {
-    ...defaults,
-    dataDir: dir.path,
-    sipListen: { host: '127.0.0.1', port: 0 },
-    msrpListen: { host: '127.0.0.1', port: 0 },
-    httpListen: { host: '127.0.0.1', port: 0 },
-    roomAckTimeoutMs: 300,
-    logLevel: 'silent',
-  };
+  const config = loopbackConfig(dir.path, { roomAckTimeoutMs: 300 });
   let server: Server | undefined;
   let demo: Demo | undefined;
   try {

@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import { describeRun, runSipp, SIPP } from '../../helpers/sipp.js';
 import assert from 'node:assert/strict';
 import { SimulatedClock, systemClock } from '../../../src/clock.js';
-import { defaults, type Config } from '../../../src/config.js';
+import type { Config } from '../../../src/config.js';
+import { loopbackConfig } from '../../helpers/config.js';
 import { startServer, type Application, type Server } from '../../../src/server.js';
 import { defaultApplications } from '../../../src/app/index.js';
 import type { MailboxApplication } from '../../../src/app/mailbox/application.js';
@@ -31,16 +32,7 @@ export interface Parley {
 }
 
 export function testConfig(dataDir: string, extra: Partial<Config> = {}): Config {
-  return {
-    ...defaults,
-    dataDir,
-    sipListen: { host: '127.0.0.1', port: 0 },
-    msrpListen: { host: '127.0.0.1', port: 0 },
-    httpListen: { host: '127.0.0.1', port: 0 },
-    domains: ['parley.example'],
-    logLevel: 'silent',
-    ...extra,
-  };
+  return loopbackConfig(dataDir, { domains: ['parley.example'], ...extra });
 }
 
 export async function startParley(config: Config, clock: SimulatedClock): Promise<Parley> {

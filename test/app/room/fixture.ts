@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { SimulatedClock, systemClock } from '../../../src/clock.js';
-import { defaults, type Config } from '../../../src/config.js';
+import type { Config } from '../../../src/config.js';
+import { loopbackConfig } from '../../helpers/config.js';
 import { startServer, type Application, type Server, type ServerContext } from '../../../src/server.js';
 import { defaultApplications } from '../../../src/app/index.js';
 import type { RoomApplication } from '../../../src/app/room/application.js';
@@ -28,16 +29,7 @@ export const DOMAIN = 'conference.parley.example';
 export const uriOf = (user: string) => `sip:${user}@example.com`;
 
 export function testConfig(dataDir: string, extra: Partial<Config> = {}): Config {
-  return {
-    ...defaults,
-    dataDir,
-    sipListen: { host: '127.0.0.1', port: 0 },
-    msrpListen: { host: '127.0.0.1', port: 0 },
-    httpListen: { host: '127.0.0.1', port: 0 },
-    conferenceDomains: [DOMAIN],
-    logLevel: 'silent',
-    ...extra,
-  };
+  return loopbackConfig(dataDir, { conferenceDomains: [DOMAIN], ...extra });
 }
 
 export interface Parley {
