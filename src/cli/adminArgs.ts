@@ -120,3 +120,11 @@ export function intFlag(args: ParsedArgs, name: string, min: number, max: number
   if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}`);
   return Number(v);
 }
+
+/** `path?k=v&...` with the defined values in the order given; `path` alone when none is. */
+export function withQuery(path: string, params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const text = q.toString();
+  return text ? `${path}?${text}` : path;
+}

@@ -2,7 +2,7 @@
  * `parley mailboxes list|show|purge|stats`: offline-message mailboxes through the admin API
  * (src/app/admin/mailboxRoutes.ts).
  */
-import { intFlag, one, UsageError } from './adminArgs.js';
+import { intFlag, one, UsageError, withQuery } from './adminArgs.js';
 import type { AdminCommand, CommandGroup } from './roomsCommand.js';
 
 const mailboxPath = (aor: string) => `/api/admin/mailboxes/${encodeURIComponent(aor)}`;
@@ -27,12 +27,8 @@ const list: AdminCommand = {
     summary: 'List mailboxes in AoR order with how many messages each holds.',
   },
   async run(args, client) {
-    const q = new URLSearchParams();
-    const limit = intFlag(args, '--limit', 1, 500);
-    if (limit !== undefined) q.set('limit', String(limit));
-    const after = one(args, '--after');
-    if (after !== undefined) q.set('after', after);
-    const page = await client.request<{ mailboxes: Array<{ aor: string; count: number; online: boolean }>; next?: string }>('GET', `/api/admin/mailboxes${q.toString() ? `?${q.toString()}` : ''}`);
+    const path = withQuery('/api/admin/mailboxes', { limit: intFlag(args, '--limit', 1, 500), after: one(args, '--after') });
+    const page = await client.request<{ mailboxes: Array<{ aor: string; count: number; online: boolean }>; next?: string }>('GET', path);
     const rows = page.mailboxes.map((m) => `${m.aor}  ${m.count} stored${m.online ? '  online' : ''}`);
     const text = (rows.length > 0 ? rows.join('\n') + '\n' : 'no mailboxes\n') + (page.next !== undefined ? `more: parley mailboxes list --after ${page.next}\n` : '');
     return { json: page, text };
@@ -50,12 +46,8 @@ const show: AdminCommand = {
     summary: "Show a user's mailbox: state, count, and each message's number, sender, type, size and times.",
   },
   async run(args, client) {
-    const q = new URLSearchParams();
-    const limit = intFlag(args, '--limit', 1, 500);
-    if (limit !== undefined) q.set('limit', String(limit));
-    const after = intFlag(args, '--after', 0, Number.MAX_SAFE_INTEGER);
-    if (after !== undefined) q.set('after', String(after));
-    const v = await client.request<MailboxView>('GET', `${mailboxPath(args.positionals[0])}${q.toString() ? `?${q.toString()}` : ''}`);
+    const path = withQuery(mailboxPath(args.positionals[0]), { limit: intFlag(args, '--limit', 1, 500), after: intFlag(args, '--after', 0, Number.MAX_SAFE_INTEGER) });
+    const v = await client.request<MailboxView>('GET', path);
     const lines = [
       `mailbox  ${v.aor}`,
       `state    ${typeof v.state === 'string' ? v.state : JSON.stringify(v.state)}${v.online ? ', online' : ''}`,

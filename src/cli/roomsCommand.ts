@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { AdminClient } from './adminClient.js';
-import { intFlag, list, one, UsageError, type CommandSpec, type FlagSpec, type ParsedArgs } from './adminArgs.js';
+import { intFlag, list, one, UsageError, withQuery, type CommandSpec, type FlagSpec, type ParsedArgs } from './adminArgs.js';
 
 /** One subcommand: its spec (arguments, help) and what it does. */
 export interface AdminCommand {
@@ -142,17 +142,9 @@ const listRooms: AdminCommand = {
   },
   async run(args, client) {
     if (args.flags.has('--static') && args.flags.has('--adhoc')) throw new UsageError('--static and --adhoc exclude each other');
-    const q = new URLSearchParams();
-    if (args.flags.has('--static')) q.set('static', 'true');
-    if (args.flags.has('--adhoc')) q.set('static', 'false');
-    const limit = intFlag(args, '--limit', 1, 500);
-    if (limit !== undefined) q.set('limit', String(limit));
-    const after = one(args, '--after');
-    if (after !== undefined) q.set('after', after);
-    const page = await client.request<{ rooms: Array<{ room: string; static: boolean; state: unknown; participants: number; historySize: number }>; next?: string }>(
-      'GET',
-      `/api/admin/rooms${q.toString() ? `?${q.toString()}` : ''}`,
-    );
+    const kind = args.flags.has('--static') ? 'true' : args.flags.has('--adhoc') ? 'false' : undefined;
+    const path = withQuery('/api/admin/rooms', { static: kind, limit: intFlag(args, '--limit', 1, 500), after: one(args, '--after') });
+    const page = await client.request<{ rooms: Array<{ room: string; static: boolean; state: unknown; participants: number; historySize: number }>; next?: string }>('GET', path);
     const rows = page.rooms.map((r) => `${r.room}  ${r.static ? 'static' : 'ad-hoc'}  ${String(r.state)}  ${r.participants} participant${r.participants === 1 ? '' : 's'}  history ${r.historySize}`);
     const text = (rows.length > 0 ? rows.join('\n') + '\n' : 'no rooms\n') + (page.next !== undefined ? `more: parley rooms list --after ${page.next}\n` : '');
     return { json: page, text };
