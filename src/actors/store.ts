@@ -65,13 +65,7 @@ interface MarkWaiter {
 }
 
 /** The opened environment and the runtime's own databases. */
-interface Group {
-  readonly writes: Array<() => void>;
-  done: Promise<void>;
-}
-
 export class Store {
-  private group: Group | undefined;
   private tracked: Promise<unknown> | undefined;
   readonly env: RootDatabase;
   readonly snapshots: Database<ActorRecord, ActorKey>;
@@ -209,32 +203,6 @@ export class Store {
   }
 
   /**
-   * Runs `writes` inside an LMDB transaction (they must use `putSync`/`removeSync`, as
-   * lmdb-js asks inside transaction callbacks); resolves once it is committed: visible, and
-   * surviving a kill of the process.
-   *
-   * Group commit: every `commit` issued in the same event-loop turn shares one transaction
-   * (one lmdb-js callback instead of one per event: 3x the events per second, measured by
-   * bench/runtime.ts). They succeed or fail together, and commit in call order.
-   */
-  commit(writes: () => void): Promise<void> {
-    if (this.group === undefined) {
-      const group: Group = { writes: [], done: undefined as never };
-      group.done = new Promise<void>((resolve, reject) => {
-        setImmediate(() => {
-          this.group = undefined;
-          this.env.transaction(() => {
-            for (const w of group.writes) w();
-          }).then(() => resolve(), reject);
-        });
-      });
-      this.group = group;
-    }
-    this.group.writes.push(writes);
-    return this.group.done;
-  }
-
-  /**
    * Queues prepared writes as lmdb-js asynchronous single operations and returns the commit
    * promise of the transaction they joined (undefined when `writes` is empty).
    *
@@ -245,9 +213,6 @@ export class Store {
    * their promises resolve) in issue order. A write lmdb-js refuses (key too long, value it
    * cannot encode) throws here, synchronously: the writes issued before it in the same call
    * stay queued, so put the writes most likely to be refused first.
-   *
-   * Do not mix with `commit` for writes whose relative order matters: lmdb-js runs the
-   * transaction callbacks of a turn after its single operations.
    */
   static issue(writes: readonly Write[]): Promise<boolean> | undefined {
     let p: Promise<boolean> | undefined;
@@ -270,16 +235,7 @@ export class Store {
   /** Resolves when every commit issued (or tracked) so far has settled (succeeded or failed). */
   async settled(): Promise<void> {
     await this.tracked?.catch(() => undefined);
-    await this.group?.done.catch(() => undefined);
     await this.env.committed;
-  }
-
-  /** Issues prepared writes; call inside `commit`. */
-  static apply(writes: readonly Write[]): void {
-    for (const w of writes) {
-      if ('remove' in w) w.db.removeSync(w.key);
-      else w.db.putSync(w.key, w.value);
-    }
   }
 
   /**

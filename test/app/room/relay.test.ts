@@ -118,7 +118,7 @@ test('history keeps the newest N per room, catches up when N is lowered, and is 
   try {
     const h = new RoomHistory(store);
     const msg = (i: number): RoomMessage => ({ from: 'sip:a@x', to: 'sip:r@c', dateTime: new Date(i * 1000).toISOString(), contentType: 'text/plain', body: Buffer.from(`m${i}`).toString('base64') });
-    const append = (room: string, limit: number, i: number) => store.commit(() => Store.apply(h.appendWrites(room, limit, msg(i))));
+    const append = (room: string, limit: number, i: number) => Store.issue(h.appendWrites(room, limit, msg(i)));
     for (let i = 1; i <= 7; i++) await append('r1', 5, i);
     await append('r2', 5, 100);
     assert.equal(h.count('r1'), 5);
@@ -128,9 +128,9 @@ test('history keeps the newest N per room, catches up when N is lowered, and is 
     assert.deepEqual(h.latest('r1', 10).map((m) => m.seq), [7, 8]);
     // A new RoomHistory (a restart) continues the sequence.
     const h2 = new RoomHistory(store);
-    await store.commit(() => Store.apply(h2.appendWrites('r1', 2, msg(9))));
+    await Store.issue(h2.appendWrites('r1', 2, msg(9)));
     assert.deepEqual(h2.latest('r1', 10).map((m) => m.seq), [8, 9]);
-    await store.commit(() => Store.apply(h2.clearWrites('r1')));
+    await Store.issue(h2.clearWrites('r1'));
     assert.equal(h2.count('r1'), 0);
     assert.equal(h2.count('r2'), 1);
   } finally {
