@@ -87,11 +87,8 @@ export class RoomPhone {
       if (c instanceof ProtocolError) return;
       this.heard.push({ from: c.from?.uri ?? '', text: c.body.toString('utf8') });
     });
-    const local = session.localPath[0];
     const sdp = buildMsrpOffer({
-      address: local.host.replace(/^\[|\]$/g, ''),
-      port: local.port ?? 2855,
-      path: session.localUri,
+      ...session.sdpLocal,
       acceptTypes: ['message/cpim', 'text/plain'],
       acceptWrappedTypes: ['text/plain', '*'],
       chatroom: ['nickname', 'private-messages'],

@@ -15,11 +15,8 @@ export function answerOffer(msrp: MsrpEndpoint, offer: MsrpMediaDescription, typ
     session.close('bad-path');
     throw new ProtocolError('OFFLINE_BAD_PATH', 400, `Bad Request - ${bad.message}`);
   }
-  const local = session.localPath[0];
   const sdp = buildMsrpAnswer(offer, {
-    address: local.host.replace(/^\[|\]$/g, ''),
-    port: local.port ?? 2855,
-    path: session.localUri,
+    ...session.sdpLocal,
     acceptTypes: types.acceptTypes,
     acceptWrappedTypes: types.acceptWrappedTypes,
     maxSize,

@@ -124,11 +124,8 @@ export class DeliveryRunner {
   }
 
   private async deliver(session: MsrpSession, contacts: readonly RegisteredContact[], aor: string, messages: StoredMessage[], actor: ActorRef): Promise<Outcome> {
-    const local = session.localPath[0];
     const sdp = buildMsrpOffer({
-      address: local.host.replace(/^\[|\]$/g, ''),
-      port: local.port ?? 2855,
-      path: session.localUri,
+      ...session.sdpLocal,
       acceptTypes: ['message/cpim', 'text/plain'],
       acceptWrappedTypes: ['*'],
       setup: 'actpass',

@@ -289,11 +289,8 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
       session.close('left-room');
       throw new ProtocolError('ROOM_BAD_PATH', 488, `Not Acceptable Here - ${bad.message}`);
     }
-    const local = session.localPath[0];
     const sdp = buildMsrpAnswer(offer.media, {
-      address: local.host.replace(/^\[|\]$/g, ''),
-      port: local.port ?? 2855,
-      path: session.localUri,
+      ...session.sdpLocal,
       acceptTypes: offer.types.acceptTypes,
       acceptWrappedTypes: offer.types.acceptWrappedTypes,
       chatroom: CHATROOM_CAPABILITIES,

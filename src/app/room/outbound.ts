@@ -88,11 +88,8 @@ export class RoomOutbound {
    */
   async invite(room: string, target: string, referredBy: string, report: (status: number, reason: string) => void): Promise<AnsweredInvitation | undefined> {
     const session = this.o.msrp.createSession({ setup: 'passive', acceptTypes: [...ROOM_ACCEPT_TYPES] });
-    const local = session.localPath[0];
     const sdp = buildMsrpOffer({
-      address: local.host.replace(/^\[|\]$/g, ''),
-      port: local.port ?? 2855,
-      path: session.localUri,
+      ...session.sdpLocal,
       acceptTypes: ROOM_ACCEPT_TYPES,
       acceptWrappedTypes: ROOM_WRAPPED_TYPES,
       chatroom: CHATROOM_CAPABILITIES,

@@ -154,6 +154,12 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     return this.localPath[0].raw;
   }
 
+  /** Where an SDP offer or answer says this session is reached: c= address, m= port, a=path. */
+  get sdpLocal(): { address: string; port: number; path: string } {
+    const local = this.localPath[0];
+    return { address: local.host.replace(/^\[|\]$/g, ''), port: local.port ?? 2855, path: this.localUri };
+  }
+
   /** True while the session waits for the peer's connection (passive, remote known). */
   get expectingConnection(): boolean {
     return !this.ended && this.setup === 'passive' && this.remotePath !== undefined && this.connection === undefined;
