@@ -17,7 +17,7 @@
  *    sip:bob@parley.example, body "msg <i>", at most `--window` unanswered at a time (closed
  *    loop, as fast as the server answers). Store rate = 202s / (last 202 - first send), times
  *    from SIPp's own log. A 202 means committed: Parley answers after the LMDB commit is
- *    flushed to disk (`env.flushed`); msilo after its SQLite INSERT (journal mode DELETE,
+ *    flushed to disk (`Store.synced`); msilo after its SQLite INSERT (journal mode DELETE,
  *    synchronous FULL: one fsync'ed transaction per message).
  * 2. Delivery: a SIPp UAS (`bench/sipp/msilo-uas.xml`) stands for bob's UA and answers 200 to
  *    every MESSAGE; this script sends bob's REGISTER (Contact = the UAS) itself, so the clock

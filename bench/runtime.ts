@@ -4,7 +4,7 @@
  * the supervisor accepts traffic with 100,000 persisted actors; latency of the first event
  * to a passivated actor.
  *
- *   npx tsx --expose-gc bench/runtime.ts [events=200000]      (BENCH_N=1000 for one size)
+ *   npx tsx --expose-gc bench/runtime.ts [events=200000]      (BENCH_N=1000 for one size, BENCH_INFLIGHT=4000 dispatches in flight)
  *
  * Each room holds one joined host. "context changes": the events cycle a guest through it:
  * JOIN (participant added, ACK timer armed), ACK_RECEIVED (joined, timer cancelled), LEFT
@@ -79,7 +79,7 @@ interface Rate {
  * Dispatches `total` events round-robin over `actors` rooms, keeping `inFlight` dispatches
  * outstanding (a server with many connections), and returns committed events per second.
  */
-async function throughput(sup: Supervisor, actors: number, total: number, mode: 'change' | 'nochange' = 'change', inFlight = 4000): Promise<Rate> {
+async function throughput(sup: Supervisor, actors: number, total: number, mode: 'change' | 'nochange' = 'change', inFlight = Number(process.env.BENCH_INFLIGHT ?? 4000)): Promise<Rate> {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const m0 = mainThreadCpu();

@@ -247,6 +247,22 @@ export class Store {
     await this.env.flushed;
   }
 
+  /**
+   * Resolves once the transactions whose marks have resolved are on disk (or rejects when the
+   * last mark's transaction failed). The last mark's own write promise resolves after its
+   * transaction's sync: lmdb-js sets a transaction's committed flag when LMDB's commit call
+   * returns, after the fsync and the meta page that says "flushed" (with overlappingSync a meta
+   * page written before the fsync is not trusted after a reboot, so a sync of our own would not
+   * do), and LMDB syncs transactions in commit order.
+   *
+   * Why not `flushed`: lmdb-js resolves `env.flushed` when its write thread goes idle, so under
+   * a steady stream of writes it waits for later transactions too (bench/msilo.ts: 202s at
+   * 5,300/s with `flushed`, the server idle 43% of the time).
+   */
+  async synced(): Promise<void> {
+    await this.lastMarkWrite;
+  }
+
   async close(): Promise<void> {
     await this.env.flushed;
     this.closed = true;

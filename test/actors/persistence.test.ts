@@ -286,3 +286,25 @@ test('a data directory whose name has a dot (mktemp: /tmp/tmp.XXXX) is a directo
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a mark resolves once its transaction is visible; synced resolves only after lmdb-js reports that transaction committed, its fsync included', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-sync-'));
+  const store = new Store({ path: dir });
+  try {
+    const db = store.openDB<string, string>('data');
+    for (let round = 0; round < 20; round++) {
+      // A steady stream: each turn writes, and the next turn's writes start before the sync.
+      let committed = false;
+      void db.put(`k${round}`, 'v').then(() => (committed = true));
+      assert.equal(await store.mark(), true);
+      db.resetReadTxn();
+      assert.equal(db.get(`k${round}`), 'v', 'visible once its mark resolved');
+      void db.put(`next${round}`, 'v');
+      await store.synced();
+      assert.ok(committed, `round ${round}: synced before the commit call (sync included) returned`);
+    }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

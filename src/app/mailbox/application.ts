@@ -138,7 +138,7 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
     if (waiting === undefined) {
       const run: Answer[] = (waiting = []);
       queueMicrotask(() => (waiting = undefined));
-      o.store.flushed().then(
+      o.store.synced().then(
         () => {
           for (const x of run) {
             try {
