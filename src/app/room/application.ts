@@ -47,11 +47,14 @@ import { CHATROOM_CAPABILITIES, keptHeaders, readChatOffer, readDialOutList, req
 
 export const ROOM_KIND = 'room';
 
+/** Persisted rooms `recover` reads per turn of the event loop. */
+const RECOVER_PAGE = 500;
+
 /** The part of the supervisor the room application uses. */
 export interface RoomDispatcher {
   dispatch(kind: string, key: string, event: ConferenceEvent, opts?: { create?: boolean }): Promise<DispatchResult>;
   peek(kind: string, key: string): { value: unknown; context: unknown } | undefined;
-  listPersisted(opts: { kind?: string }): Iterable<{ kind: string; key: string; record: { context: unknown } }>;
+  listPersisted(opts: { kind?: string; after?: readonly [string, string]; limit?: number }): Iterable<{ kind: string; key: string; record: { context: unknown } }>;
 }
 
 export interface RoomAppOptions {
@@ -448,16 +451,30 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     }
   }
 
+  /**
+   * Drops the participants an earlier run left in persisted rooms (their MSRP sessions died
+   * with it). Reads the rooms a page per turn of the event loop: with many persisted rooms a
+   * single scan would hold up every request at start (the server takes traffic meanwhile; a
+   * participant who joined since is in `byDialog` and stays).
+   */
   async function recover(): Promise<number> {
     let dropped = 0;
     const d = o.dispatcher();
-    const stale: Array<[string, string]> = [];
-    for (const { key, record } of d.listPersisted({ kind: ROOM_KIND })) {
-      const ctx = record.context as ConferenceContext;
-      for (const id of Object.keys(ctx.participants ?? {})) if (!byDialog.has(id)) stale.push([key, id]);
-    }
-    for (const [room, id] of stale) {
-      if ((await send(room, ev.left(id, 'connection-lost'))) === 'ok') dropped++;
+    let after: readonly [string, string] | undefined;
+    for (;;) {
+      const stale: Array<[string, string]> = [];
+      let read = 0;
+      for (const { kind, key, record } of d.listPersisted({ kind: ROOM_KIND, limit: RECOVER_PAGE, ...(after ? { after } : {}) })) {
+        read++;
+        after = [kind, key];
+        const ctx = record.context as ConferenceContext;
+        for (const id of Object.keys(ctx.participants ?? {})) if (!byDialog.has(id)) stale.push([key, id]);
+      }
+      for (const [room, id] of stale) {
+        if ((await send(room, ev.left(id, 'connection-lost'))) === 'ok') dropped++;
+      }
+      if (read < RECOVER_PAGE) break;
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (dropped > 0) log.info({ dropped }, 'room: participants of an earlier run dropped (their MSRP sessions are gone)');
     return dropped;
