@@ -1,31 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/runtime.js';
+import { forkFixture, type FixtureChild } from '../helpers/child.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/supervisorChild.ts', import.meta.url));
 const T0 = Date.UTC(2026, 10, 22, 9, 0, 0);
 
-function start(dir: string, at: number): { child: ChildProcess; next: (pred: (m: any) => boolean) => Promise<any> } {
-  const child = fork(CHILD, [dir, String(at)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const inbox: any[] = [];
-  const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: any) => void }> = [];
-  child.on('message', (m) => {
-    const w = waiters.findIndex((x) => x.pred(m));
-    if (w >= 0) waiters.splice(w, 1)[0].resolve(m);
-    else inbox.push(m);
-  });
-  return {
-    child,
-    next: (pred) =>
-      new Promise((resolve) => {
-        const i = inbox.findIndex(pred);
-        if (i >= 0) resolve(inbox.splice(i, 1)[0]);
-        else waiters.push({ pred, resolve });
-      }),
-  };
+function start(dir: string, at: number): FixtureChild {
+  return forkFixture(CHILD, [dir, String(at)]);
 }
 
 test('SIGKILL in the middle of a stream loses no committed event, and pending timers fire at their original due time', async () => {
