@@ -3,7 +3,7 @@
  * mailbox side by side with Kamailio's msilo module on its SQLite backend, both driven by SIPp.
  *
  *   npx tsx bench/msilo.ts [sizes=1000,10000] [--only parley|kamailio] [--window 100]
- *                          [--kamailio-workers 1] [--rounds 1] [--cpu-prof DIR] [--node-flags '...']
+ *                          [--kamailio-workers 1] [--rounds 1] [--cpu-prof DIR] [--node-flags '--max-semi-space-size=64' (bin/parley.js' default)]
  *
  * Needs SIPp and, for the comparison, Kamailio with its SQLite modules (Debian):
  *
@@ -72,7 +72,7 @@ const windowSize = Number(flag('--window', '100'));
 const kamailioWorkers = Number(flag('--kamailio-workers', '1'));
 const rounds = Number(flag('--rounds', '1'));
 const cpuProfDir = flag('--cpu-prof', '');
-const nodeFlags = flag('--node-flags', '').split(' ').filter(Boolean);
+const nodeFlags = flag('--node-flags', '--max-semi-space-size=64').split(' ').filter(Boolean);
 const sizes = (argv[0] ?? '1000,10000').split(',').map(Number);
 
 if (!existsSync(SIPP)) {

@@ -4,7 +4,9 @@
  * the supervisor accepts traffic with 100,000 persisted actors; latency of the first event
  * to a passivated actor.
  *
- *   npx tsx --expose-gc bench/runtime.ts [events=200000]      (BENCH_N=1000 for one size, BENCH_INFLIGHT=4000 dispatches in flight)
+ *   npx tsx --expose-gc --max-semi-space-size=64 bench/runtime.ts [events=200000]
+ *       (the server's own Node flag, bin/parley.js; BENCH_N=1000 for one size,
+ *       BENCH_INFLIGHT=4000 dispatches in flight)
  *
  * Each room holds one joined host. "context changes": the events cycle a guest through it:
  * JOIN (participant added, ACK timer armed), ACK_RECEIVED (joined, timer cancelled), LEFT
