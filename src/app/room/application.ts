@@ -15,6 +15,14 @@
  *   NICKNAME -> NICKNAME_REQUESTED; loss of the session -> LEFT(connection-lost); a slow reader
  *   -> LEFT(slow).
  * Every answer that acknowledges data (MSRP 200) is sent by the executor after the commit.
+ *
+ * A chat message is relayed to the other participants at once, before its commit, when nothing
+ * the room decided earlier is still waiting for a commit to reach them (`relayAtOnce`): LMDB
+ * commits wait for the previous transaction's fsync, and fsyncs on a busy disk stall for
+ * hundreds of milliseconds (bench/room.ts). Its sender's MSRP 200 still waits for the commit of
+ * its history row, so nothing acknowledged is lost; a kill in between leaves a message the
+ * others saw, unacknowledged and not in the history. Large messages are streamed the same way
+ * (stream.ts).
  */
 import type { Application } from '../../server.js';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +36,7 @@ import { roomKind } from '../../actors/roomKind.js';
 import { parseCpim } from '../../formats/cpim.js';
 import { answerSetup, buildMsrpAnswer } from '../../formats/sdp.js';
 import { conferenceEvents as ev, type ConferenceContext, type ConferenceEvent } from '../../machines/conference.js';
+import { decideRelay, type MessageReceived } from '../../machines/roomRelay.js';
 import { ROOM_EFFECT_TYPES } from '../../machines/effects.js';
 import type { RoomPolicy } from '../../machines/policy.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
@@ -42,7 +51,7 @@ import { RoomExecutor, ROOM_ALLOW } from './executor.js';
 import { RoomOutbound } from './outbound.js';
 import { StreamRelay } from './stream.js';
 import { RoomHistory } from './history.js';
-import { Relay, type RelayLimits } from './relay.js';
+import { Relay, relayedCpim, type RelayLimits } from './relay.js';
 import { CHATROOM_CAPABILITIES, keptHeaders, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
 
 export const ROOM_KIND = 'room';
@@ -189,14 +198,45 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     ...(o.defaultPolicy !== undefined ? { policy: o.defaultPolicy } : {}),
   });
 
+  /**
+   * Per room, the events dispatched whose effects reach participants only after their commit
+   * (all but messages relayed at once), until those effects are out: while a room has any, a
+   * message is relayed after its commit too, so that it cannot overtake them.
+   */
+  const awaitingCommit = new Map<string, number>();
+
   function send(room: string, event: ConferenceEvent, create = false): Promise<DispatchResult> {
+    const relayed = event.type === 'MESSAGE_RECEIVED' && event.relayedTo !== undefined;
+    if (!relayed) awaitingCommit.set(room, (awaitingCommit.get(room) ?? 0) + 1);
     return o
       .dispatcher()
       .dispatch(ROOM_KIND, room, event, { create })
       .catch((err: unknown) => {
         log.error({ err, room, event: event.type }, 'room: event not committed');
         return 'failed' as const;
+      })
+      .finally(() => {
+        if (relayed) return;
+        const n = (awaitingCommit.get(room) ?? 1) - 1;
+        if (n === 0) awaitingCommit.delete(room);
+        else awaitingCommit.set(room, n);
       });
+  }
+
+  /**
+   * Relays a message now, by the room's own rules applied to its current state (the event is
+   * dispatched right after, in the same turn, so the room decides on that same state), when
+   * nothing the room decided before is waiting for its commit. Returns the sessions it went
+   * to, or undefined to leave the relay to the room (after the commit).
+   */
+  function relayAtOnce(room: string, event: MessageReceived): readonly string[] | undefined {
+    if (awaitingCommit.has(room)) return undefined;
+    const ctx = o.dispatcher().peek(ROOM_KIND, room)?.context as ConferenceContext | undefined;
+    if (ctx === undefined) return undefined;
+    const r = decideRelay(ctx, event).find((e) => e.type === 'msrp.relay');
+    if (r === undefined || r.type !== 'msrp.relay') return undefined; // refused: the room answers
+    relay.send(r.sessions, relayedCpim(r.message));
+    return r.sessions as string[];
   }
 
   o.sip.onCancel((req) => {
@@ -237,27 +277,25 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     });
   }
 
-  async function onSend(m: Membership, msg: IncomingMessage, relayedTo: readonly string[] | undefined): Promise<void> {
+  async function onSend(m: Membership, msg: IncomingMessage, streamedTo: readonly string[] | undefined): Promise<void> {
     const cpim = parseCpim(msg.body);
     if (cpim instanceof ProtocolError) return msg.respond(400, cpim.message);
     const ref = randomUUID();
     executor.pendingAnswers.set(ref, msg);
     try {
-      const r = await send(
-        m.room,
-        ev.messageReceived({
-          participantId: m.participantId,
-          ref,
-          from: cpim.from?.uri ?? '',
-          to: cpim.to.map((a) => a.uri),
-          ...(cpim.dateTime !== undefined ? { dateTime: cpim.dateTime } : {}),
-          contentType: cpim.contentType ?? 'text/plain',
-          body: cpim.body.toString('base64'),
-          at: o.clock.now(),
-          ...keptHeaders(cpim.headers),
-          ...(relayedTo !== undefined ? { relayedTo } : {}),
-        }),
-      );
+      const event = ev.messageReceived({
+        participantId: m.participantId,
+        ref,
+        from: cpim.from?.uri ?? '',
+        to: cpim.to.map((a) => a.uri),
+        ...(cpim.dateTime !== undefined ? { dateTime: cpim.dateTime } : {}),
+        contentType: cpim.contentType ?? 'text/plain',
+        body: cpim.body.toString('base64'),
+        at: o.clock.now(),
+        ...keptHeaders(cpim.headers),
+      });
+      const to = streamedTo ?? relayAtOnce(m.room, event);
+      const r = await send(m.room, to === undefined ? event : { ...event, relayedTo: to });
       if (!msg.answered) msg.respond(r === 'absent' ? 481 : 500);
     } finally {
       executor.pendingAnswers.delete(ref);
