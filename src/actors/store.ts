@@ -62,6 +62,8 @@ type MarkKey = [epoch: string, n: number];
 interface MarkWaiter {
   readonly n: number;
   readonly resolve: (ok: boolean) => void;
+  /** The mark's own write: resolves after its transaction's sync. */
+  readonly written: Promise<boolean>;
 }
 
 /** The opened environment and the runtime's own databases. */
@@ -82,6 +84,8 @@ export class Store {
   private staleMarks = true;
   /** The promise of the last mark's write: it resolves after its transaction's fsync. */
   private lastMarkWrite: Promise<boolean> | undefined;
+  /** The write of the last mark known committed (see `synced`). */
+  private lastCommittedMarkWrite: Promise<boolean> | undefined;
   private closed = false;
 
   constructor(opts: StoreOptions) {
@@ -129,12 +133,15 @@ export class Store {
     const written = this.marks.put([this.epoch, n], true);
     this.lastMarkWrite = written;
     return new Promise<boolean>((resolve, reject) => {
-      const waiter: MarkWaiter = { n, resolve };
+      const waiter: MarkWaiter = { n, resolve, written };
       this.markWaiters.push(waiter);
       written.then(
         () => {
           this.marksDone.push(n);
-          if (this.forget(waiter)) resolve(true);
+          if (this.forget(waiter)) {
+            this.lastCommittedMarkWrite = written;
+            resolve(true);
+          }
         },
         (err: unknown) => {
           if (this.forget(waiter)) reject(err);
@@ -161,6 +168,7 @@ export class Store {
     let n = 0;
     while (n < w.length && this.marks.doesExist([this.epoch, w[n].n])) n++;
     if (n === 0) return;
+    this.lastCommittedMarkWrite = w[n - 1].written;
     for (const x of w.splice(0, n)) x.resolve(true);
   }
 
@@ -249,18 +257,19 @@ export class Store {
 
   /**
    * Resolves once the transactions whose marks have resolved are on disk (or rejects when the
-   * last mark's transaction failed). The last mark's own write promise resolves after its
-   * transaction's sync: lmdb-js sets a transaction's committed flag when LMDB's commit call
-   * returns, after the fsync and the meta page that says "flushed" (with overlappingSync a meta
-   * page written before the fsync is not trusted after a reboot, so a sync of our own would not
-   * do), and LMDB syncs transactions in commit order.
+   * last of them failed). It waits for the write of the last mark known committed: lmdb-js
+   * resolves a write when LMDB's commit call has returned, after the fsync and the meta page
+   * that says "flushed" (with overlappingSync a meta page written before the fsync is not
+   * trusted after a reboot, so a sync of our own would not do), and LMDB syncs transactions in
+   * commit order. Not the last mark issued: that one may belong to a transaction not committed
+   * yet, and waiting for its sync too doubled a mailbox 202's latency.
    *
    * Why not `flushed`: lmdb-js resolves `env.flushed` when its write thread goes idle, so under
    * a steady stream of writes it waits for later transactions too (bench/msilo.ts: 202s at
    * 5,300/s with `flushed`, the server idle 43% of the time).
    */
   async synced(): Promise<void> {
-    await this.lastMarkWrite;
+    await this.lastCommittedMarkWrite;
   }
 
   async close(): Promise<void> {
