@@ -116,8 +116,10 @@ export function decideRelay(ctx: RelayContext, e: MessageReceived): RoomEffect[]
 }
 
 function notRelayed(e: MessageReceived, sessions: unknown[]): unknown[] {
-  const done = e.relayedTo;
-  return done === undefined ? sessions : sessions.filter((s) => !done.includes(s as string));
+  if (e.relayedTo === undefined) return sessions;
+  // A Set: a message relayed on arrival lists every other participant.
+  const done = new Set<unknown>(e.relayedTo);
+  return sessions.filter((s) => !done.has(s));
 }
 
 /** Whether the nickname is well formed: 1-64 characters, no control characters. */
