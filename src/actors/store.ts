@@ -87,6 +87,8 @@ export class Store {
   /** The write of the last mark known committed (see `synced`). */
   private lastCommittedMarkWrite: Promise<boolean> | undefined;
   private closed = false;
+  /** True when `mark` learns of commits before their sync (the write-thread hook is in place). */
+  readonly commitsWatched: boolean;
 
   constructor(opts: StoreOptions) {
     // batchStartThreshold (lmdb-js 3.5 write.js; not in its README): by default lmdb-js'
@@ -98,7 +100,7 @@ export class Store {
     this.snapshots = this.env.openDB<ActorRecord, ActorKey>({ name: 'snapshots', encoding: 'json' });
     this.timers = this.env.openDB<null, TimerIndexKey>({ name: 'timers' });
     this.marks = this.env.openDB<true, MarkKey>({ name: 'commitMarks' });
-    this.watchCommits();
+    this.commitsWatched = this.watchCommits();
   }
 
   /**
@@ -179,10 +181,10 @@ export class Store {
    * the fsync), 2 for transaction callbacks. The hook passes everything through and, on 1
    * or 0, looks for the pending marks afresh.
    */
-  private watchCommits(): void {
+  private watchCommits(): boolean {
     const native = (this.env as unknown as { env?: { startWriting?: unknown; writeTxn?: unknown } }).env;
     const start = native?.startWriting;
-    if (native === undefined || typeof start !== 'function') return;
+    if (native === undefined || typeof start !== 'function') return false;
     const check = () => {
       // Inside a write transaction (lmdb-js running transaction callbacks) reads would see
       // its uncommitted writes.
@@ -203,6 +205,7 @@ export class Store {
         });
       },
     });
+    return true;
   }
 
   /** Opens (creating if needed) an application database in the same environment. */

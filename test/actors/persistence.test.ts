@@ -291,6 +291,9 @@ test('a mark resolves once its transaction is visible; synced resolves only afte
   const dir = mkdtempSync(join(tmpdir(), 'parley-sync-'));
   const store = new Store({ path: dir });
   try {
+    // Marks learn of commits from a hook on lmdb-js' write thread (before the sync); an
+    // lmdb-js whose internals changed would leave them waiting for the sync, silently.
+    assert.equal(store.commitsWatched, true, 'the commit hook is installed');
     const db = store.openDB<string, string>('data');
     for (let round = 0; round < 20; round++) {
       // A steady stream: each turn writes, and the next turn's writes start before the sync.
