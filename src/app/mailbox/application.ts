@@ -223,7 +223,7 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
 
   /** Synchronous up to the store (no promise per stored MESSAGE); throws what `handle` answers. */
   function handleMessage(req: IncomingRequest): void {
-    const parsed = parseMessageRequest(req.request, domains, o.clock.now(), o.limits ?? defaultMessageLimits);
+    const parsed = parseMessageRequest(req.request, domains, o.clock.now(), o.limits ?? defaultMessageLimits, req.parsed);
     // A re-sent MESSAGE already committed: same answer, nothing stored.
     if (mailboxStore.isDuplicate(parsed.aor, parsed.dedupKeys)) return req.respond(202, 'Accepted');
     const contacts = contactsOf(parsed.aor);

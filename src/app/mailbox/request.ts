@@ -7,7 +7,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { ProtocolError } from '../../errors.js';
 import { parseCpim, readImdn, CPIM_CONTENT_TYPE } from '../../formats/index.js';
-import type { SipRequest } from '../../transport/sip/message.js';
+import type { NameAddr, ParsedHeaders, SipRequest } from '../../transport/sip/message.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { formatNameAddr, parseCSeq, parseNameAddr } from '../../transport/sip/nameAddr.js';
 import { aorOf, parseUri } from '../../transport/sip/uri.js';
@@ -55,13 +55,10 @@ export function dedupKeysOf(callId: string, cseq: number, messageId?: string): s
   return keys;
 }
 
-function withoutTag(value: string): string | undefined {
-  const na = parseNameAddr(value);
-  if (na === undefined) return undefined;
-  if (!Object.hasOwn(na.params, 'tag')) return formatNameAddr(na);
-  const { tag: _tag, ...params } = na.params;
-  // Object.assign, not `{ ...na, params }`: V8 builds a spread followed by more properties slowly.
-  return formatNameAddr(Object.assign({}, na, { params }));
+/** The From or To header of `req` as a name-addr (undefined when absent or malformed). */
+function nameAddrOf(req: SipRequest, name: 'from' | 'to'): NameAddr | undefined {
+  const value = getHeader(req, name);
+  return value ? parseNameAddr(value) : undefined;
 }
 
 /**
@@ -88,18 +85,25 @@ function servedAor(uri: string, domains: readonly string[]): string | undefined 
  * Reads a MESSAGE for storage; throws ProtocolError (400 malformed, 413 too large, 404 not a
  * served user) with the status to answer.
  */
-export function parseMessageRequest(req: SipRequest, domains: readonly string[], now: number, limits: MessageLimits = defaultMessageLimits): ParsedMessage {
+export function parseMessageRequest(
+  req: SipRequest,
+  domains: readonly string[],
+  now: number,
+  limits: MessageLimits = defaultMessageLimits,
+  /** From, To, Call-ID and CSeq of `req` as the transport parsed them, when it did (`IncomingRequest.parsed`). */
+  known?: ParsedHeaders,
+): ParsedMessage {
   if (req.body.length > limits.maxBodyBytes) throw bad('MAILBOX_BODY_TOO_LARGE', 413, `Request Entity Too Large - more than ${limits.maxBodyBytes} bytes`);
-  const fromValue = getHeader(req, 'from');
-  const toValue = getHeader(req, 'to');
-  const from = fromValue && withoutTag(fromValue);
-  const to = toValue && withoutTag(toValue);
-  if (!from || !to) throw bad('MAILBOX_BAD_ADDRESS', 400, 'Bad Request - From or To');
+  const fromNa = known !== undefined ? known.from : nameAddrOf(req, 'from');
+  const toNa = known !== undefined ? known.to : nameAddrOf(req, 'to');
+  if (fromNa === undefined || toNa === undefined) throw bad('MAILBOX_BAD_ADDRESS', 400, 'Bad Request - From or To');
+  const from = formatNameAddr(fromNa, 'tag');
+  const to = formatNameAddr(toNa, 'tag');
   // msilo: the R-URI when it is an AoR (a proxy may have rewritten it to a contact), else To.
-  const aor = servedAor(req.uri, domains) ?? servedAor(parseNameAddr(to)?.uri ?? '', domains);
+  const aor = servedAor(req.uri, domains) ?? servedAor(toNa.uri, domains);
   if (aor === undefined) throw bad('MAILBOX_NOT_SERVED', 404, 'Not Found - no mailbox for this address');
-  const callId = getHeader(req, 'call-id') ?? '';
-  const cseq = parseCSeq(getHeader(req, 'cseq') ?? '')?.seq ?? 0;
+  const callId = known !== undefined ? known.callId : (getHeader(req, 'call-id') ?? '');
+  const cseq = known !== undefined ? known.cseq.seq : (parseCSeq(getHeader(req, 'cseq') ?? '')?.seq ?? 0);
   const contentType = getHeader(req, 'content-type') ?? 'text/plain';
   let messageId: string | undefined;
   if (contentType.toLowerCase().startsWith(CPIM_CONTENT_TYPE)) {

@@ -81,3 +81,11 @@ export interface CSeq {
   readonly seq: number;
   readonly method: string;
 }
+
+/** From, To, Call-ID and CSeq of a message, parsed (the headers every request and response has). */
+export interface ParsedHeaders {
+  readonly from: NameAddr;
+  readonly to: NameAddr;
+  readonly callId: string;
+  readonly cseq: CSeq;
+}

@@ -78,20 +78,24 @@ export function parseNameAddr(value: string): NameAddr | undefined {
   return na;
 }
 
-/** Write a name-addr: the display name always quoted, the URI always in `<>` (safe for any URI). */
-export function formatNameAddr(na: NameAddr): string {
+/**
+ * Write a name-addr: the display name always quoted, the URI always in `<>` (safe for any URI).
+ * `omit` leaves that parameter out (e.g. `'tag'`), without copying the parameters first.
+ */
+export function formatNameAddr(na: NameAddr, omit?: string): string {
   let s = '';
   if (na.displayName !== undefined) s += '"' + na.displayName.replace(/["\\]/g, (c) => '\\' + c) + '" ';
   s += '<' + na.uri + '>';
-  return s + formatParams(na.params);
+  return s + formatParams(na.params, omit);
 }
 
-/** `{ tag: 'x', lr: null }` -> `;tag=x;lr`. */
-export function formatParams(params: Readonly<Record<string, string | null>>): string {
+/** `{ tag: 'x', lr: null }` -> `;tag=x;lr`; without the parameter `omit` when given. */
+export function formatParams(params: Readonly<Record<string, string | null>>, omit?: string): string {
   let s = '';
   const keys = Object.keys(params); // same order as Object.entries, without an array per entry
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
+    if (k === omit) continue;
     const v = params[k];
     s += v === null ? ';' + k : ';' + k + '=' + v;
   }

@@ -6,7 +6,7 @@
  * are left to the layers above, which get the parsed values.
  */
 import { ProtocolError } from '../../errors.js';
-import type { CSeq, NameAddr, SipHeader, SipRequest, SipResponse, Via } from './message.js';
+import type { NameAddr, ParsedHeaders, SipHeader, SipRequest, SipResponse, Via } from './message.js';
 import { defaultSipLimits, type SipLimits } from './limits.js';
 import { fieldToHeaders, isToken, readHeaderFields, type RawField } from './headers.js';
 import { parseNameAddr, parseCSeq, parseVia } from './nameAddr.js';
@@ -29,14 +29,10 @@ export type ParseResult =
  * @internal What validation already parsed from a message (top Via, From, To, CSeq, Call-ID),
  * so that the transaction layer reuses it instead of parsing the same headers again.
  */
-export interface MessageInfo {
+export interface MessageInfo extends ParsedHeaders {
   readonly topVia: Via;
   /** The raw top Via value (for RFC 2543 matching). */
   readonly topViaValue: string;
-  readonly from: NameAddr;
-  readonly to: NameAddr;
-  readonly callId: string;
-  readonly cseq: CSeq;
 }
 
 /** @internal `parseMessage` plus what it parsed on the way (see `MessageInfo`). */

@@ -39,7 +39,7 @@ export class ServerRequest implements IncomingRequest {
     private readonly contact: string,
     private readonly logger: Logger,
     /** What the parser already parsed from `request`, if known (saves parsing To and CSeq again). */
-    private readonly info?: MessageInfo,
+    readonly parsed?: MessageInfo,
   ) {
     this.answered = request.method === 'ACK';
   }
@@ -60,7 +60,7 @@ export class ServerRequest implements IncomingRequest {
     if (status > 100 && status < 300 && NEEDS_CONTACT.has(this.request.method) && !(headers ?? []).some((h) => h.name === 'contact')) {
       headers = [...(headers ?? []), { name: 'contact', value: `<${this.contact}>` }];
     }
-    const info = this.info;
+    const info = this.parsed;
     let response: SipResponse;
     try {
       response = buildResponse(this.request, status, reason, {

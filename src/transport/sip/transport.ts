@@ -9,7 +9,7 @@
  * whoever sits on `onRequest` answers 481 when it does not know the dialog. An implementation
  * may take a `dialogExists` hook (the embedded stack does) to answer 481 before delivery.
  */
-import type { SipHeader, SipRequest, SipResponse } from './message.js';
+import type { ParsedHeaders, SipHeader, SipRequest, SipResponse } from './message.js';
 import type { DialogId, DialogState } from './dialog.js';
 
 /** Transport protocols of a SIP hop. */
@@ -50,6 +50,11 @@ export interface IncomingRequest {
   readonly answered: boolean;
   /** True when a CANCEL arrived for this INVITE (the transport already answered 487). */
   readonly cancelled: boolean;
+  /**
+   * From, To, Call-ID and CSeq as the transport parsed them to check the request, when it did
+   * (the embedded stack does): the application need not parse them again.
+   */
+  readonly parsed?: ParsedHeaders;
   /**
    * Sends a response. Provisional ones may repeat; the first final response wins and later
    * calls are ignored (logged). A no-op for ACK. For a 2xx to INVITE the transport retransmits
