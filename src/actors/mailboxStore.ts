@@ -23,7 +23,32 @@ export interface MsiloStats {
 const zeroStats = (): MsiloStats => ({ stored_messages: 0, dumped_messages: 0, failed_messages: 0, dumped_reminders: 0, failed_reminders: 0 });
 const STATS_KEY = ['msilo'];
 
+/**
+ * The stored messages being sent right now, by either path that sends them: the mailbox's
+ * MESSAGE delivery (src/app/mailbox/executor.ts) and a fetch over MSRP (src/app/offline/fetch.ts).
+ * Each path claims a message before it reads and sends it, and releases it once what the
+ * outcome changed (deleted, marked read) is committed: the other path then skips it, or reads
+ * the outcome, and no message reaches the user twice.
+ */
+export class SendingNow {
+  private readonly held = new Set<string>();
+
+  /** False when the other path (or another fetch) is sending it now. */
+  claim(aor: string, seq: number): boolean {
+    const k = `${seq}\u0000${aor}`;
+    if (this.held.has(k)) return false;
+    this.held.add(k);
+    return true;
+  }
+
+  release(aor: string, seq: number): void {
+    this.held.delete(`${seq}\u0000${aor}`);
+  }
+}
+
 export class MailboxStore {
+  /** Who sends which message now (in memory: a restart ends every send). */
+  readonly sending = new SendingNow();
   readonly messages: Database<StoredMessage, [string, number]>;
   readonly ids: Database<number, [string, string]>;
   private readonly statsDb: Database<MsiloStats, string[]>;

@@ -69,7 +69,7 @@ export class MailboxExecutor {
   /** Set by the application that NOTIFYs message-waiting subscribers (src/app/offline). */
   onChanged: ((aor: string) => void) | undefined;
 
-  private readonly results = new Map<string, { actor: ActorRef; outcomes: DeliveryOutcome[] }>();
+  private readonly results = new Map<string, { actor: ActorRef; outcomes: DeliveryOutcome[]; claimed: number[] }>();
   private resultsScheduled = false;
   private readonly contacts = new Map<string, readonly RegisteredContact[]>();
 
@@ -115,9 +115,12 @@ export class MailboxExecutor {
   }
 
   private async deliver(aor: string, seq: number, actor: ActorRef): Promise<void> {
+    // A fetch sending it to the user now (src/app/offline/fetch.ts): gone for this path; it is
+    // marked read, or stays for the next pass if the fetch fails.
+    if (!this.o.store.sending.claim(aor, seq)) return this.result(aor, seq, 0, actor, false);
     const m = this.o.store.get(aor, seq);
     let status = 0;
-    // Read = fetched by the user meanwhile (src/app/offline/fetch.ts): gone for this path.
+    // Read = fetched by the user meanwhile: gone for this path too.
     if (m !== undefined && m.read !== true) {
       const contacts = this.contactsOf(aor);
       if (contacts.length === 0) status = 480;
@@ -137,7 +140,7 @@ export class MailboxExecutor {
         status = bestStatus(answers);
       }
     }
-    this.result(aor, seq, status, actor);
+    this.result(aor, seq, status, actor, true);
   }
 
   private async notifySender(aor: string, sender: string, actor: ActorRef): Promise<void> {
@@ -163,17 +166,23 @@ export class MailboxExecutor {
   /**
    * Delivery answers go back in batches: those that arrived in one turn of the event loop for
    * one mailbox become one DELIVERY_RESULTS event (one transition and one commit for all).
+   * The messages this path claimed are released once that commit (a delete on a 2xx) is in.
    */
-  private result(aor: string, seq: number, status: number, actor: ActorRef): void {
+  private result(aor: string, seq: number, status: number, actor: ActorRef, claimed: boolean): void {
     let batch = this.results.get(aor);
-    if (batch === undefined) this.results.set(aor, (batch = { actor, outcomes: [] }));
+    if (batch === undefined) this.results.set(aor, (batch = { actor, outcomes: [], claimed: [] }));
     batch.outcomes.push({ seq, status });
+    if (claimed) batch.claimed.push(seq);
     if (this.resultsScheduled) return;
     this.resultsScheduled = true;
     setImmediate(() => {
       this.resultsScheduled = false;
       const now = this.o.clock.now();
-      for (const [mailbox, b] of this.results) this.dispatchBack(mailbox, ev.deliveryResults(now, b.outcomes), b.actor);
+      for (const [mailbox, b] of this.results) {
+        void this.dispatchBack(mailbox, ev.deliveryResults(now, b.outcomes), b.actor).then(() => {
+          for (const s of b.claimed) this.o.store.sending.release(mailbox, s);
+        });
+      }
       this.results.clear();
     });
   }
@@ -198,12 +207,14 @@ export class MailboxExecutor {
     queueMicrotask(() => this.dispatchBack(aor, event, actor));
   }
 
-  private dispatchBack(aor: string, event: MailboxEvent, actor: ActorRef): void {
+  /** Settles (never rejects) once the event is committed, or failed. */
+  private dispatchBack(aor: string, event: MailboxEvent, actor: ActorRef): Promise<unknown> {
     const failed = (err: unknown) => actor.logger.error({ err, event: event.type }, 'mailbox: outcome not committed');
     try {
-      this.o.dispatcher().dispatch(MAILBOX_KIND, aor, event).catch(failed);
+      return this.o.dispatcher().dispatch(MAILBOX_KIND, aor, event).catch(failed);
     } catch (err) {
       failed(err); // refused synchronously (e.g. stopping): the other mailboxes' outcomes still go
+      return Promise.resolve();
     }
   }
 }

@@ -135,16 +135,26 @@ export class FetchSessions {
 
   private async run(key: string, f: FetchSession): Promise<void> {
     if (!(await whenConnected(f.msrp, this.o.clock, this.o.connectTimeoutMs ?? 10_000))) return this.finish(key, f, true);
-    const messages = unreadMessages(this.o.mailboxStore, f.aor, this.o.clock.now(), this.o.maxMessages ?? 500);
+    const store = this.o.mailboxStore;
+    const messages = unreadMessages(store, f.aor, this.o.clock.now(), this.o.maxMessages ?? 500);
     let sent = 0;
-    for (const m of messages) {
+    for (const listed of messages) {
       if (f.ended) break;
-      const { body, contentType } = outgoingBody(m, f.aor, f.acceptTypes);
-      const r = await f.msrp.send(body, contentType);
-      if (r.status !== 200) break;
-      // Read (old) only after its 200, committed by the mailbox actor.
-      await this.o.dispatcher().dispatch(MAILBOX_KIND, f.aor, mailboxEvents.markRead(this.o.clock.now(), [m.seq]));
-      sent++;
+      // A MESSAGE delivery of it in flight: it goes that way (deleted on its 2xx, else it stays).
+      if (!store.sending.claim(f.aor, listed.seq)) continue;
+      try {
+        // Read again under the claim: a MESSAGE delivery may have deleted it since the list.
+        const m = store.get(f.aor, listed.seq);
+        if (m === undefined || m.read === true) continue;
+        const { body, contentType } = outgoingBody(m, f.aor, f.acceptTypes);
+        const r = await f.msrp.send(body, contentType);
+        if (r.status !== 200) break;
+        // Read (old) only after its 200, committed by the mailbox actor.
+        await this.o.dispatcher().dispatch(MAILBOX_KIND, f.aor, mailboxEvents.markRead(this.o.clock.now(), [m.seq]));
+        sent++;
+      } finally {
+        store.sending.release(f.aor, listed.seq);
+      }
     }
     this.o.logger.info({ aor: f.aor, sent, of: messages.length }, 'fetch: messages sent');
     this.finish(key, f, true);

@@ -4,20 +4,23 @@
  * 3 messages into an offline session, then 0/3 after bob fetched them from the Message-Account
  * address (CPIM From = alice, DateTime = stored time); carol's fetch (even with a
  * P-Asserted-Identity of bob's, not believed from an untrusted peer) reads only her own empty
- * mailbox; a caller who is not a local user gets 403.
+ * mailbox; a caller who is not a local user gets 403. A fetch while MESSAGE deliveries of the
+ * same messages are in flight (bob's UA holds their answers) sends none of them.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SimulatedClock } from '../../../src/clock.js';
+import { SimulatedClock, systemClock } from '../../../src/clock.js';
+import { createSipStack } from '../../../src/transport/sip/stack.js';
+import type { IncomingRequest } from '../../../src/transport/sip/transport.js';
 import { MESSAGE_WAITING_KIND } from '../../../src/actors/messageWaitingKind.js';
 import { MESSAGE_PUBLICATION_KIND } from '../../../src/actors/messagePublicationKind.js';
 import { parseCpim } from '../../../src/formats/cpim.js';
 import { parseMessageSummary } from '../../../src/formats/messageSummary.js';
 import { describeRun, freePort, runSipp, SIPP, udpBound } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { aliceWrites, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
+import { aliceWrites, logger, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -130,6 +133,45 @@ describe('text message-waiting and fetch with SIPp', { skip, concurrency: false 
       );
       await until(() => parley.mailbox.mailboxStore.summary(BOB).oldCount === 2, 'both read');
     } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+});
+
+describe('a fetch while MESSAGE deliveries are in flight', { skip, concurrency: false }, () => {
+  it('leaves those messages to their deliveries: each reaches bob once', async () => {
+    const dir = tempDir();
+    const clock = new SimulatedClock();
+    const parley = await startParley(testConfig(dir.path), clock);
+    const client = await new MsrpClient().start();
+    // bob's UA: takes the MESSAGEs and answers them only when the test says so.
+    const ua = await createSipStack({ host: '127.0.0.1', port: 0, logger, clock: systemClock() });
+    const held: IncomingRequest[] = [];
+    ua.onRequest((r) => (r.request.method === 'MESSAGE' ? held.push(r) : r.respond(405)));
+    try {
+      const stored = await runSipp({ scenario: scenario('mailbox-store.xml'), port: parley.sipPort, transport: 'u1', calls: 2 });
+      assert.equal(stored.code, 0, describeRun(stored));
+      const reg = await ua.sendRequest(
+        {
+          kind: 'request', method: 'REGISTER', uri: 'sip:parley.example', body: Buffer.alloc(0),
+          headers: [
+            { name: 'from', value: `<${BOB}>;tag=race` }, { name: 'to', value: `<${BOB}>` }, { name: 'call-id', value: 'race-register' },
+            { name: 'cseq', value: '1 REGISTER' }, { name: 'contact', value: `<${ua.contactUri()}>` }, { name: 'expires', value: '600' },
+          ],
+        },
+        { destination: { host: '127.0.0.1', port: parley.sipPort, transport: 'udp' } },
+      );
+      assert.equal(reg.status, 200);
+      await until(() => held.length === 2, 'both MESSAGEs in flight to bob');
+      assert.equal((await fetchAs(parley, client, 'bob')).length, 0, 'the fetch sent none of them');
+      for (const r of held) r.respond(200);
+      await until(() => parley.mailbox.mailboxStore.summary(BOB).newCount === 0, 'both delivered and deleted');
+      assert.equal(parley.mailbox.mailboxStore.summary(BOB).oldCount, 0, 'none marked read by the fetch');
+      assert.deepEqual(held.map((r) => r.request.body.toString().trim()), ['msg 1', 'msg 2']);
+    } finally {
+      await ua.close();
       await client.close();
       await parley.server.stop();
       dir.remove();
