@@ -72,8 +72,8 @@ export function interpretMessage(
   body: Buffer | undefined,
   flag: ContinuationFlag,
 ): MsrpMessage | ProtocolError {
-  let toPath: MsrpUri[] | undefined;
-  let fromPath: MsrpUri[] | undefined;
+  let toPath: readonly MsrpUri[] | undefined;
+  let fromPath: readonly MsrpUri[] | undefined;
   let messageId: string | undefined;
   let byteRange: ByteRange | undefined;
   let successReport: SuccessReportMode | undefined;

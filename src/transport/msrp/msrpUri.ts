@@ -74,7 +74,24 @@ export function parseMsrpUri(raw: string): MsrpUri | ProtocolError {
 }
 
 /** Parses a To-Path / From-Path value: one or more URIs separated by SP. */
-export function parseMsrpPath(value: string): MsrpUri[] | ProtocolError {
+export function parseMsrpPath(value: string): readonly MsrpUri[] | ProtocolError {
+  let p = parsedPaths.get(value);
+  if (p === undefined) {
+    if (parsedPaths.size >= MAX_REMEMBERED_PATHS) parsedPaths.clear();
+    parsedPaths.set(value, (p = parsePath(value)));
+  }
+  return p;
+}
+
+/**
+ * The paths parsed last: every SEND of a session repeats the same To-Path and From-Path, and
+ * a room's participant receives 99 of them per message (bench/room.ts). The parsed URIs are
+ * read only. Bounded.
+ */
+const parsedPaths = new Map<string, readonly MsrpUri[] | ProtocolError>();
+const MAX_REMEMBERED_PATHS = 4096;
+
+function parsePath(value: string): readonly MsrpUri[] | ProtocolError {
   const out: MsrpUri[] = [];
   for (const part of value.split(' ')) {
     if (part === '') continue;
