@@ -208,9 +208,13 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
   function send(room: string, event: ConferenceEvent, create = false): Promise<DispatchResult> {
     const relayed = event.type === 'MESSAGE_RECEIVED' && event.relayedTo !== undefined;
     if (!relayed) awaitingCommit.set(room, (awaitingCommit.get(room) ?? 0) + 1);
-    return o
-      .dispatcher()
-      .dispatch(ROOM_KIND, room, event, { create })
+    let dispatched: Promise<DispatchResult>;
+    try {
+      dispatched = o.dispatcher().dispatch(ROOM_KIND, room, event, { create });
+    } catch (err) {
+      dispatched = Promise.reject(err); // still counted down below
+    }
+    return dispatched
       .catch((err: unknown) => {
         log.error({ err, room, event: event.type }, 'room: event not committed');
         return 'failed' as const;
