@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,43 +52,57 @@ export async function freePort(): Promise<number> {
   }
 }
 
-export async function runSipp(o: SippOptions): Promise<SippRun> {
+export function runSipp(o: SippOptions): Promise<SippRun> {
+  return freePort().then((local) =>
+    spawnSipp(
+      [
+        `127.0.0.1:${o.port}`,
+        '-sf', o.scenario,
+        '-m', String(o.calls ?? 1),
+        '-r', String(o.rate ?? 10),
+        '-t', o.transport,
+        '-i', '127.0.0.1',
+        '-p', String(local),
+        '-timeout', '20s',
+        '-timeout_error',
+        '-nostdin',
+        ...(o.extra ?? []),
+      ],
+      o.killAfterMs ?? 20_000,
+    ).done,
+  );
+}
+
+/**
+ * Starts SIPp with `argv` in a temporary directory, its messages and errors traced there
+ * (`-trace_msg`, `-trace_err`), killed after `killAfterMs` when given. `done` resolves when it
+ * exits, with its exit code, output and traces; `kill` ends it at once.
+ */
+export function spawnSipp(argv: readonly string[], killAfterMs?: number): { done: Promise<SippRun>; kill(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
-  const local = await freePort();
-  const args = [
-    `127.0.0.1:${o.port}`,
-    '-sf', o.scenario,
-    '-m', String(o.calls ?? 1),
-    '-r', String(o.rate ?? 10),
-    '-t', o.transport,
-    '-i', '127.0.0.1',
-    '-p', String(local),
-    '-timeout', '20s',
-    '-timeout_error',
-    '-nostdin',
-    '-trace_msg', '-message_file', join(dir, 'messages.log'),
-    '-trace_err', '-error_file', join(dir, 'errors.log'),
-    ...(o.extra ?? []),
-  ];
+  const args = [...argv, '-trace_msg', '-message_file', join(dir, 'messages.log'), '-trace_err', '-error_file', join(dir, 'errors.log')];
   const child = spawn(SIPP, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d.toString()));
   child.stderr.on('data', (d) => (stderr += d.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), o.killAfterMs ?? 20_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  clearTimeout(killer);
-  const read = (name: string) => {
-    try {
-      return readFileSync(join(dir, name), 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const run = { code, stdout, stderr, messages: read('messages.log'), errors: read('errors.log') };
-  void readdirSync;
-  rmSync(dir, { recursive: true, force: true });
-  return run;
+  const killer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const done = new Promise<SippRun>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      const read = (name: string) => {
+        try {
+          return readFileSync(join(dir, name), 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      const run = { code, stdout, stderr, messages: read('messages.log'), errors: read('errors.log') };
+      rmSync(dir, { recursive: true, force: true });
+      resolve(run);
+    }),
+  );
+  return { done, kill: () => void child.kill('SIGKILL') };
 }
 
 /** A readable failure message for assert. */

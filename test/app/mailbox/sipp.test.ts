@@ -9,8 +9,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -23,46 +22,22 @@ import { RegistrationStore } from '../../../src/transport/sip/registrationStore.
 import { createMailboxApplication, type MailboxApplication } from '../../../src/app/mailbox/application.js';
 import { listMailbox, mailboxStats } from '../../../src/app/mailbox/admin.js';
 import type { MailboxContext } from '../../../src/machines/mailboxTypes.js';
-import { freePort, SIPP, udpBound } from '../../helpers/sipp.js';
+import { freePort, SIPP, spawnSipp, udpBound, type SippRun } from '../../helpers/sipp.js';
 
 const logger = pino({ level: 'silent' });
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const BOB = 'sip:bob@parley.example';
 
-interface Run {
-  code: number | null;
-  messages: string;
-  stderr: string;
-}
-
 /** Runs one SIPp instance; `remote` undefined = UAS mode. Resolves on exit. */
-function sipp(args: { scenario: string; port: number; remote?: number; calls: number; rate?: number; keys?: Record<string, string>; timeoutMs?: number }): { done: Promise<Run>; kill(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'sipp-mb-'));
-  const argv = [
+function sipp(args: { scenario: string; port: number; remote?: number; calls: number; rate?: number; keys?: Record<string, string>; timeoutMs?: number }): { done: Promise<SippRun>; kill(): void } {
+  return spawnSipp([
     ...(args.remote !== undefined ? [`127.0.0.1:${args.remote}`] : []),
     '-sf', args.scenario, '-m', String(args.calls), '-r', String(args.rate ?? 500), '-l', '200',
     '-t', 'u1', '-i', '127.0.0.1', '-p', String(args.port), '-nostdin',
     '-timeout', `${Math.round((args.timeoutMs ?? 60_000) / 1000)}s`, '-timeout_error',
-    '-trace_msg', '-message_file', join(dir, 'messages.log'),
     ...Object.entries(args.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
-  ];
-  const child = spawn(SIPP, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve) =>
-    child.on('close', (code) => {
-      let messages = '';
-      try {
-        messages = readFileSync(join(dir, 'messages.log'), 'utf8');
-      } catch {
-        /* no trace */
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, messages, stderr });
-    }),
-  );
-  return { done, kill: () => child.kill('SIGKILL') };
+  ]);
 }
 
 /** Bodies `msg N` of the MESSAGE requests a UAS received, in arrival order. */

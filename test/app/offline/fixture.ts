@@ -3,12 +3,9 @@
  * offline-session tests, with its applications captured for inspection, plus an MSRP test
  * client (Parley's own MsrpEndpoint, on the system clock) acting for the caller or the user.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { describeRun, runSipp, SIPP } from '../../helpers/sipp.js';
+import { describeRun, runSipp, spawnSipp, type SippRun } from '../../helpers/sipp.js';
 import assert from 'node:assert/strict';
 import { SimulatedClock, systemClock } from '../../../src/clock.js';
 import type { Config } from '../../../src/config.js';
@@ -95,32 +92,17 @@ export function cpimText(from: string, to: string, text: string, imdnId: string)
 }
 
 /** A SIPp instance on a known local port (UAS scenarios need it for the REGISTER contact). */
-export function sippAt(args: { scenario: string; port: number; remote?: number; keys?: Record<string, string> }): Promise<{ code: number | null; messages: string; stderr: string }> & { kill(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'sipp-off-'));
-  const argv = [
-    ...(args.remote !== undefined ? [`127.0.0.1:${args.remote}`] : []),
-    '-sf', args.scenario, '-m', '1', '-t', 'u1', '-i', '127.0.0.1', '-p', String(args.port), '-nostdin',
-    '-timeout', '20s', '-timeout_error', '-trace_msg', '-message_file', join(dir, 'messages.log'),
-    ...Object.entries(args.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
-  ];
-  const child = spawn(SIPP, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-  const done = new Promise<{ code: number | null; messages: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      let messages = '';
-      try {
-        messages = readFileSync(join(dir, 'messages.log'), 'utf8');
-      } catch {
-        /* no trace */
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, messages, stderr });
-    }),
+export function sippAt(args: { scenario: string; port: number; remote?: number; keys?: Record<string, string> }): Promise<SippRun> & { kill(): void } {
+  const run = spawnSipp(
+    [
+      ...(args.remote !== undefined ? [`127.0.0.1:${args.remote}`] : []),
+      '-sf', args.scenario, '-m', '1', '-t', 'u1', '-i', '127.0.0.1', '-p', String(args.port), '-nostdin',
+      '-timeout', '20s', '-timeout_error',
+      ...Object.entries(args.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
+    ],
+    25_000,
   );
-  return Object.assign(done, { kill: () => void child.kill('SIGKILL') });
+  return Object.assign(run.done, { kill: run.kill });
 }
 
 /** alice's offline session with `n` messages, ended by the grace window. Returns the storing time. */

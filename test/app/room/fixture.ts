@@ -3,9 +3,6 @@
  * tests, SIPp participants whose MSRP side is a test client (Parley's own MsrpEndpoint on the
  * system clock), and helpers to find what the room holds.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { SimulatedClock, systemClock } from '../../../src/clock.js';
@@ -21,7 +18,7 @@ import { buildCpim, parseCpim, serializeCpim, type CpimMessage } from '../../../
 import { ProtocolError } from '../../../src/errors.js';
 import { IMDN_NS, imdnHeaders, readImdn } from '../../../src/formats/imdn.js';
 export { readImdn };
-import { freePort, SIPP } from '../../helpers/sipp.js';
+import { freePort, spawnSipp } from '../../helpers/sipp.js';
 
 export const logger = pino({ level: process.env.PARLEY_TEST_LOG ?? 'silent' });
 export const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -71,38 +68,19 @@ export interface SippRun {
 
 /** One SIPp UAC call against Parley over UDP; resolves when SIPp exits. */
 export function sipp(o: { scenario: string; port: number; keys: Record<string, string>; timeoutS?: number; uas?: boolean }): { done: Promise<SippRun>; kill(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'sipp-room-'));
   // UAS mode: SIPp listens on `port` and waits for the room's INVITE.
   const local = o.uas === true ? Promise.resolve(o.port) : freePort();
-  let child: ReturnType<typeof spawn> | undefined;
-  const done = local.then(
-    (lp) =>
-      new Promise<SippRun>((resolve) => {
-        const argv = [
-          ...(o.uas === true ? [] : [`127.0.0.1:${o.port}`]), '-sf', o.scenario, '-m', '1', '-t', 'u1', '-i', '127.0.0.1', '-p', String(lp), '-nostdin',
-          '-timeout', `${o.timeoutS ?? 60}s`, '-timeout_error', '-trace_msg', '-message_file', join(dir, 'messages.log'),
-          '-trace_err', '-error_file', join(dir, 'errors.log'),
-          ...Object.entries(o.keys).flatMap(([k, v]) => ['-key', k, v]),
-        ];
-        const c = spawn(SIPP, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-        child = c;
-        let stderr = '';
-        c.stderr?.on('data', (d) => (stderr += d.toString()));
-        c.on('close', (code) => {
-          const read = (n: string) => {
-            try {
-              return readFileSync(join(dir, n), 'utf8');
-            } catch {
-              return '';
-            }
-          };
-          const messages = read('messages.log');
-          rmSync(dir, { recursive: true, force: true });
-          resolve({ code, messages, stderr: stderr + read('errors.log') });
-        });
-      }),
-  );
-  return { done, kill: () => child?.kill('SIGKILL') };
+  let kill: (() => void) | undefined;
+  const done = local.then((lp) => {
+    const run = spawnSipp([
+      ...(o.uas === true ? [] : [`127.0.0.1:${o.port}`]), '-sf', o.scenario, '-m', '1', '-t', 'u1', '-i', '127.0.0.1', '-p', String(lp), '-nostdin',
+      '-timeout', `${o.timeoutS ?? 60}s`, '-timeout_error',
+      ...Object.entries(o.keys).flatMap(([k, v]) => ['-key', k, v]),
+    ]);
+    kill = run.kill;
+    return run.done.then((r) => ({ code: r.code, messages: r.messages, stderr: r.stderr + r.errors }));
+  });
+  return { done, kill: () => kill?.() };
 }
 
 export const describeRun = (r: SippRun) => `sipp exit ${r.code}\n${r.stderr.slice(-3000)}\n--- messages ---\n${r.messages.slice(-6000)}`;
