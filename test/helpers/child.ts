@@ -3,9 +3,10 @@
  * SIGKILL at any moment and start again on the same data directory: test/actors/crash.test.ts
  * (test/fixtures/supervisorChild.ts) and test/app/offline/crash.test.ts
  * (test/fixtures/serverChild.ts). Both fixtures run on a SimulatedClock that only the parent
- * moves, so a durable timer's due time after the restart is asserted, not waited for.
+ * moves, so a durable timer's due time after the restart is asserted, not waited for. And
+ * the server fixtures the room and mailbox crash tests SIGKILL mid-burst (`spawnServerFixture`).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 
 export interface FixtureChild {
   readonly child: ChildProcess;
@@ -36,4 +37,22 @@ export function forkFixture(file: string, args: readonly string[]): FixtureChild
         else waiters.push({ pred, resolve, reject });
       }),
   };
+}
+
+/**
+ * Spawns the server fixture `file` (tsx) on `dataDir`; `port` resolves once it prints
+ * `PORT <n>` (its SIP port) and rejects if it exits first. Its stderr goes to the test's.
+ */
+export function spawnServerFixture(file: string, dataDir: string): { child: ChildProcess; port: Promise<number> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', () => reject(new Error('server exited')));
+  });
+  return { child, port };
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Store } from '../../../src/actors/store.js';
 import { MailboxStore } from '../../../src/actors/mailboxStore.js';
 import { freePort, SIPP } from '../../helpers/sipp.js';
+import { spawnServerFixture } from '../../helpers/child.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 
@@ -19,16 +20,8 @@ test('a SIGKILL during a storing burst loses no message answered 202', { skip, t
   const dir = mkdtempSync(join(tmpdir(), 'parley-mb-crash-'));
   const traceDir = mkdtempSync(join(tmpdir(), 'sipp-crash-'));
   try {
-    const server = spawn(process.execPath, ['--import', 'tsx', join('test', 'app', 'mailbox', 'fixtures', 'mailboxServer.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (d) => {
-        out += d.toString();
-        const m = /PORT (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      server.on('exit', () => reject(new Error('server exited')));
-    });
+    const { child: server, port: started } = spawnServerFixture(join('test', 'app', 'mailbox', 'fixtures', 'mailboxServer.ts'), dir);
+    const port = await started;
     const trace = join(traceDir, 'messages.log');
     const client = spawn(SIPP, [
       `127.0.0.1:${port}`, '-sf', join(process.cwd(), 'test', 'sipp', 'mailbox-store.xml'), '-m', '20000', '-r', '2000', '-l', '500',

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnServerFixture } from '../../helpers/child.js';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { systemClock } from '../../../src/clock.js';
@@ -29,17 +29,9 @@ test('a SIGKILL during a chat burst loses no message answered 200', { timeout: 6
   const ua = await createSipStack({ host: '127.0.0.1', port: 0, logger, clock: systemClock() });
   const msrp = new MsrpEndpoint({ listen: { host: '127.0.0.1', port: 0 }, clock: systemClock(), logger });
   await msrp.start();
-  const server = spawn(process.execPath, ['--import', 'tsx', join('test', 'app', 'room', 'fixtures', 'roomServer.ts'), dir.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child: server, port: started } = spawnServerFixture(join('test', 'app', 'room', 'fixtures', 'roomServer.ts'), dir.path);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (d) => {
-        out += d.toString();
-        const m = /PORT (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      server.on('exit', () => reject(new Error('server exited')));
-    });
+    const port = await started;
     // Join: INVITE with an MSRP offer, 200, ACK, MSRP connection.
     const session = msrp.createSession({ setup: 'active' });
     const sdp = buildMsrpOffer({ address: '127.0.0.1', port: 9, path: session.localUri, acceptTypes: ['message/cpim'], setup: 'actpass' });
