@@ -20,15 +20,10 @@ import { ChatClient, DOMAIN, msrpClientEndpoint, participantOf, scenario, sipp, 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const ROOM = `sip:early@${DOMAIN}`;
 
-/** Lock holders still running: killed after the tests, so that a failed assertion cannot leave commits held. */
-const holders = new Set<ChildProcess>();
-
 /** Holds the write lock of the data directory's LMDB environment until `release`. */
 async function holdCommits(dataDir: string): Promise<{ release(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'holdWriteLock.ts'), dataDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  holders.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => holders.delete(child));
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => d.toString().includes('LOCKED') && resolve());
     void exited.then(() => reject(new Error('holdWriteLock exited before locking')));
@@ -72,7 +67,6 @@ describe('relaying before the commit', { skip, concurrency: false }, () => {
     bob = await join('bob');
   });
   after(async () => {
-    for (const h of holders) h.kill('SIGKILL');
     for (const c of calls) c.kill();
     await endpoint?.close();
     await p?.server.stop();
