@@ -13,7 +13,7 @@ import type { ActorKind } from './actors/kind.js';
 import type { Effect, EffectHandlers, ActorRef } from './actors/effects.js';
 import { Store, type Write } from './actors/store.js';
 import { Supervisor } from './actors/supervisor.js';
-import { roomKind } from './actors/roomKind.js';
+import { ROOM_KIND, roomKind } from './actors/roomKind.js';
 import { createSipStack, type SipStack } from './transport/sip/stack.js';
 import { optionsHeaders } from './transport/sip/methods.js';
 import type { IncomingRequest } from './transport/sip/transport.js';
@@ -119,7 +119,7 @@ export async function startServer(config: Config, opts: StartOptions): Promise<S
     },
   };
   const kinds = apps.flatMap((a) => a.kinds);
-  if (!kinds.some((k) => k.name === 'room')) kinds.push(roomKind());
+  if (!kinds.some((k) => k.name === ROOM_KIND)) kinds.push(roomKind());
   const supervisor = new Supervisor({ store, clock, logger, kinds, effects, idleMs: config.idleMs, maxResident: config.maxResident });
   ctx.supervisor = supervisor;
   supervisor.start();

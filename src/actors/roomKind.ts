@@ -4,9 +4,12 @@
 import type { ActorKind } from './kind.js';
 import { conferenceMachine, type ConferenceContext, type ConferenceInput } from '../machines/conference.js';
 
+/** The room actor kind's name. */
+export const ROOM_KIND = 'room';
+
 export function roomKind(defaults: Omit<ConferenceInput, 'room'> = {}): ActorKind {
   return {
-    name: 'room',
+    name: ROOM_KIND,
     machine: conferenceMachine,
     version: 1,
     input: (key): ConferenceInput => ({ ...defaults, room: key }),

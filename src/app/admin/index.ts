@@ -6,6 +6,7 @@
  */
 export { roomAdminRoutes } from './roomRoutes.js';
 export { mailboxAdminRoutes } from './mailboxRoutes.js';
-export { createRoom, deleteRoom, listRooms, showRoom, updateRoom, policyFrom, ROOM_KIND, type RoomAdminDeps, type RoomView, type RoomSummary, type ParticipantView } from './roomAdmin.js';
+export { createRoom, deleteRoom, listRooms, showRoom, updateRoom, policyFrom, type RoomAdminDeps, type RoomView, type RoomSummary, type ParticipantView } from './roomAdmin.js';
 export { adminLimits } from './validate.js';
 export { checkAdminRequest, guarded, type AdminRouteOptions } from './guard.js';
+export { ROOM_KIND } from '../../actors/roomKind.js';

@@ -10,18 +10,15 @@
  * an event synchronously up to its commit, so no other event can slip in between the check
  * and the change (two concurrent creates cannot both see "no such room").
  */
+import { ROOM_KIND } from '../../actors/roomKind.js';
 import type { Supervisor } from '../../actors/supervisor.js';
 import { conferenceEvents, DEFAULT_HISTORY_SIZE, type ConferenceContext } from '../../machines/conference.js';
 import { openPolicy, type RoomPolicy } from '../../machines/policy.js';
 import { HttpError } from '../../transport/http/respond.js';
 import { accessList, adminLimits, addressOf, entryList, intIn, objectOf } from './validate.js';
 
-export const ROOM_KIND = 'room';
-
 export interface RoomAdminDeps {
   readonly supervisor: Supervisor;
-  /** Policy of a static room created without one (issue 5 item 10: "and as default"). */
-  readonly defaultPolicy?: RoomPolicy;
 }
 
 /** A participant as an administrator sees it (no dialog or MSRP session: the session URI is a secret). */
@@ -119,7 +116,7 @@ export function policyFrom(input: unknown, base: RoomPolicy): RoomPolicy {
 export async function createRoom(d: RoomAdminDeps, body: unknown): Promise<RoomView> {
   const o = objectOf(body, 'body', ['room', 'policy', 'historySize']);
   const room = addressOf(o.room, 'room');
-  const policy = o.policy === undefined ? (d.defaultPolicy ?? openPolicy) : policyFrom(o.policy, d.defaultPolicy ?? openPolicy);
+  const policy = o.policy === undefined ? openPolicy : policyFrom(o.policy, openPolicy);
   const historySize = o.historySize === undefined ? undefined : intIn(o.historySize, 'historySize', 0, adminLimits.maxHistorySize);
   const existing = current(d, room);
   if (existing !== undefined) throw new HttpError(409, `room ${room} already exists (${existing.context.isStatic ? 'static' : 'ad hoc'})`);

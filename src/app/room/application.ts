@@ -32,7 +32,7 @@ import { ProtocolError } from '../../errors.js';
 import type { ActorRef, Effect } from '../../actors/effects.js';
 import type { Store, Write } from '../../actors/store.js';
 import type { DispatchResult } from '../../actors/supervisor.js';
-import { roomKind } from '../../actors/roomKind.js';
+import { ROOM_KIND, roomKind } from '../../actors/roomKind.js';
 import { parseCpim } from '../../formats/cpim.js';
 import { answerSetup, buildMsrpAnswer } from '../../formats/sdp.js';
 import { conferenceEvents as ev, type ConferenceContext, type ConferenceEvent } from '../../machines/conference.js';
@@ -53,8 +53,6 @@ import { StreamRelay } from './stream.js';
 import { RoomHistory } from './history.js';
 import { Relay, relayedCpim, type RelayLimits } from './relay.js';
 import { CHATROOM_CAPABILITIES, keptHeaders, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
-
-export const ROOM_KIND = 'room';
 
 /** Persisted rooms `recover` reads per turn of the event loop. */
 const RECOVER_PAGE = 500;

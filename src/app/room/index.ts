@@ -1,5 +1,6 @@
 /** The chat-room application (issue 5). */
-export { createRoomApplication, ROOM_KIND, type RoomAppOptions, type RoomApplication, type RoomDispatcher } from './application.js';
+export { ROOM_KIND } from '../../actors/roomKind.js';
+export { createRoomApplication, type RoomAppOptions, type RoomApplication, type RoomDispatcher } from './application.js';
 export { RoomExecutor, ROOM_ALLOW } from './executor.js';
 export { RoomHistory, type StoredRoomMessage } from './history.js';
 export { RoomOutbound } from './outbound.js';
