@@ -13,7 +13,7 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import { buildMessageSummary, textMessageSummary } from '../formats/messageSummary.js';
-import type { Counts } from './messageWaiting.js';
+import { same, SIMPLE_MESSAGE_SUMMARY, type Counts } from './messageWaiting.js';
 
 export interface MessagePublicationInput {
   readonly aor: string;
@@ -79,7 +79,7 @@ function send(c: Ctx, counts: Counts, enqueue: Enqueue): void {
   enqueue.cancel(T.refresh);
   enqueue.cancel(T.retry);
   enqueue.assign({ seq, inFlight: seq, sending: counts, pending: null, refreshAt: null, retryAt: null });
-  enqueue.emit(mwiPublish(c.aor, c.callId, c.fromTag, seq, c.etag, 'application/simple-message-summary', body, remove ? 0 : c.expires));
+  enqueue.emit(mwiPublish(c.aor, c.callId, c.fromTag, seq, c.etag, SIMPLE_MESSAGE_SUMMARY, body, remove ? 0 : c.expires));
 }
 
 export const messagePublicationMachine = setup({
@@ -109,7 +109,7 @@ export const messagePublicationMachine = setup({
       e.assign({ paceAt: null });
       const counts = context.pending;
       if (counts === null || context.inFlight !== 0) return;
-      if (context.published !== null && counts.newCount === context.published.newCount && counts.oldCount === context.published.oldCount) return void e.assign({ pending: null });
+      if (context.published !== null && same(counts, context.published)) return void e.assign({ pending: null });
       // Waiting to retry a failed PUBLISH: the retry carries these counts.
       if (context.retryAt !== null) return;
       if (zero(counts) && context.etag === null) return void e.assign({ pending: null });

@@ -94,7 +94,8 @@ export const SIMPLE_MESSAGE_SUMMARY = 'application/simple-message-summary';
 
 const timerOf = (id: string) => `exp:${id}`;
 const NOTIFY_TIMER = 'notify';
-const same = (a: Counts, b: Counts) => a.newCount === b.newCount && a.oldCount === b.oldCount;
+/** Whether two summaries say the same (what a NOTIFY or PUBLISH would repeat). */
+export const same = (a: Counts, b: Counts) => a.newCount === b.newCount && a.oldCount === b.oldCount;
 
 export function createMessageWaitingMachine(ops: SubscriptionOps) {
   type Enqueue = { assign(c: Partial<MessageWaitingContext>): void; emit(e: MessageWaitingEffect): void; raise(e: MessageWaitingEvent, o: { id: string; delay: number }): void; cancel(id: string): void };
