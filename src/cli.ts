@@ -4,7 +4,7 @@
  * or, given `rooms ...` / `mailboxes ...`, administers a running server (src/cli/admin.ts).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, describeOptions, loadConfig, options } from './config.js';
+import { ConfigError, describeOptions, loadConfig, options, readConfigFile } from './config.js';
 import { createLogger } from './actors/logger.js';
 import { startServer } from './server.js';
 import { describeAdminCommands, isAdminCommand, runAdmin } from './cli/admin.js';
@@ -73,14 +73,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`parley ${pkg.version}\n`);
       return;
     }
-    let file: Record<string, unknown> | undefined;
-    if (args.config !== undefined) {
-      try {
-        file = JSON.parse(readFileSync(args.config, 'utf8')) as Record<string, unknown>;
-      } catch (err) {
-        throw new ConfigError('--config', args.config, `cannot read JSON: ${(err as Error).message}`);
-      }
-    }
+    const file = args.config === undefined ? undefined : readConfigFile(args.config);
     config = loadConfig({ file, env: process.env, flags: args.flags });
   } catch (err) {
     process.stderr.write(`parley: ${(err as Error).message}\n`);

@@ -4,6 +4,7 @@
  * (`PARLEY_*`) and command-line flags. A bad value stops the start with an error naming the
  * key and the value.
  */
+import { readFileSync } from 'node:fs';
 
 /** `host:port`; port 0 means "pick a free port" (the server logs what it bound). */
 export interface ListenAddress {
@@ -221,6 +222,15 @@ function convert(o: Option, key: string, raw: unknown): Config[keyof Config] {
       if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(key, raw, 'expected an integer, 0 or more');
       return n;
     }
+  }
+}
+
+/** The JSON object of a `--config` file; a ConfigError naming the file when it cannot be read or parsed. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError('--config', path, `cannot read JSON: ${(err as Error).message}`);
   }
 }
 

@@ -5,8 +5,7 @@
  * answer. Exit codes: 0 done, 1 the server refused or failed or could not be reached, 2 the
  * command line was wrong.
  */
-import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, readConfigFile } from '../config.js';
 import { AdminClient, AdminRequestError, adminBaseUrl } from './adminClient.js';
 import { commandHelp, one, parseCommand, UsageError } from './adminArgs.js';
 import { mailboxesGroup } from './mailboxesCommand.js';
@@ -111,14 +110,7 @@ export async function runAdmin(argv: readonly string[], io: AdminIo = defaultIo)
 /** The server's admin address by the server's own precedence (flags > env > file > default). */
 function addressOf(args: ReturnType<typeof parseCommand>, env: Record<string, string | undefined>) {
   const file = one(args, '--config');
-  let parsed: Record<string, unknown> | undefined;
-  if (file !== undefined) {
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new ConfigError('--config', file, `cannot read JSON: ${(err as Error).message}`);
-    }
-  }
+  const parsed = file === undefined ? undefined : readConfigFile(file);
   const listen = one(args, '--http-listen');
   return loadConfig({ file: parsed, env, flags: listen !== undefined ? { '--http-listen': listen } : {} }).httpListen;
 }
