@@ -166,6 +166,20 @@ function rosterAfter(ctx: ConferenceContext, ps: Readonly<Record<string, Partici
   return any ? notifyChanges({ ...ctx, participants: ps }, identities) : undefined;
 }
 
+/** What `notifyRoster` needs of an action's `enqueue`. */
+interface RosterEnqueue {
+  emit(e: RoomEffect): void;
+  assign(c: { subscribers: Record<string, RosterSubscription> }): void;
+}
+
+/** Emits the roster NOTIFYs for a change to `identities` (the participants now `ps`) and keeps the subscriptions' new state. */
+function notifyRoster(enqueue: RosterEnqueue, ctx: ConferenceContext, ps: Readonly<Record<string, Participant>>, identities: readonly string[]): void {
+  const roster = rosterAfter(ctx, ps, identities);
+  if (roster === undefined) return;
+  for (const e of roster.effects) enqueue.emit(e);
+  enqueue.assign({ subscribers: roster.subscribers });
+}
+
 function sessionsExcept(ctx: ConferenceContext, id: string): unknown[] {
   return Object.values(ctx.participants)
     .filter((p) => p.id !== id && p.status === 'joined')
@@ -232,13 +246,9 @@ export const conferenceMachine = setup({
       // Issue 5 item 9: the newcomer gets the last messages with their senders and times, then a welcome.
       const others = Object.values(context.participants).filter((q) => q.id !== p.id && q.status === 'joined').length;
       const welcome = `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`;
-      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? 50, welcome));
+      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? DEFAULT_HISTORY_SIZE, welcome));
       for (const target of dialOut ?? []) enqueue.emit(sipReferToRoom(context.room, target, p.uri));
-      const roster = rosterAfter(context, ps, [identityOf(p.uri)]);
-      if (roster !== undefined) {
-        for (const e of roster.effects) enqueue.emit(e);
-        enqueue.assign({ subscribers: roster.subscribers });
-      }
+      notifyRoster(enqueue, context, ps, [identityOf(p.uri)]);
     }),
     dropUnacknowledged: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ACK_TIMEOUT') return;
@@ -263,11 +273,7 @@ export const conferenceMachine = setup({
       const how = event.reason === 'slow' ? 'was dropped (too slow to keep up)' : event.reason === 'connection-lost' ? 'lost the connection' : 'left the room';
       if (p.status === 'joined') {
         enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} ${how}`));
-        const roster = rosterAfter(context, rest, [identityOf(p.uri)]);
-        if (roster !== undefined) {
-          for (const e of roster.effects) enqueue.emit(e);
-          enqueue.assign({ subscribers: roster.subscribers });
-        }
+        notifyRoster(enqueue, context, rest, [identityOf(p.uri)]);
       }
     }),
     kick: enqueueActions(({ context, event, enqueue }) => {
@@ -296,9 +302,7 @@ export const conferenceMachine = setup({
       enqueue.assign({ participants: ps });
       const rest = Object.values(ps).filter((p) => p.status === 'joined').map((p) => p.session);
       enqueue.emit(msrpNotice(context.room, rest, `${target} was removed from the room`));
-      const roster = notifyChanges({ ...context, participants: ps }, [target]);
-      for (const e of roster.effects) enqueue.emit(e);
-      enqueue.assign({ subscribers: roster.subscribers });
+      notifyRoster(enqueue, context, ps, [target]);
     }),
     relay: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'MESSAGE_RECEIVED') return;
@@ -345,13 +349,11 @@ export const conferenceMachine = setup({
       const d = decideNickname(context, event);
       const p = context.participants[event.participantId];
       if (d.nickname !== undefined && p !== undefined && p.nickname !== d.nickname) {
-        enqueue.assign({ participants: { ...context.participants, [p.id]: { ...p, nickname: d.nickname } } });
+        const ps = withParticipant(context.participants, { ...p, nickname: d.nickname });
+        enqueue.assign({ participants: ps });
         if (p.status === 'joined') {
           enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} is now known as ${d.nickname}`));
-          const ps = { ...context.participants, [p.id]: { ...p, nickname: d.nickname } };
-          const roster = notifyChanges({ ...context, participants: ps }, [identityOf(p.uri)]);
-          for (const e of roster.effects) enqueue.emit(e);
-          enqueue.assign({ subscribers: roster.subscribers });
+          notifyRoster(enqueue, context, ps, [identityOf(p.uri)]);
         }
       }
       for (const e of d.effects) enqueue.emit(e);
@@ -380,10 +382,8 @@ export const conferenceMachine = setup({
       enqueue.assign({ participants: ps });
       enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
       const others = Object.keys(context.participants).length;
-      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? 50, `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`));
-      const roster = notifyChanges({ ...context, participants: ps }, [identityOf(p.uri)]);
-      for (const e of roster.effects) enqueue.emit(e);
-      enqueue.assign({ subscribers: roster.subscribers });
+      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? DEFAULT_HISTORY_SIZE, `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`));
+      notifyRoster(enqueue, context, ps, [identityOf(p.uri)]);
     }),
     setPolicy: assign({
       policy: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' ? event.policy : context.policy),
