@@ -75,9 +75,9 @@ export function parseUriOnce(uri: string): ReturnType<typeof parseUri> {
   return lastParsed;
 }
 
-/** The AoR of `uri` when it is a user of a served domain. */
-function servedAor(uri: string, domains: readonly string[]): string | undefined {
-  const u = parseUriOnce(uri);
+/** The AoR of `uri` when it is a user of a served domain (also the offline application's test). */
+export function servedAor(uri: string | undefined, domains: readonly string[]): string | undefined {
+  const u = uri === undefined ? undefined : parseUriOnce(uri);
   return u !== undefined && u.scheme !== 'tel' && u.user !== undefined && domains.includes(u.host.toLowerCase()) ? aorOf(u) : undefined;
 }
 

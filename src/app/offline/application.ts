@@ -38,7 +38,7 @@ import { SESSION_DELIVERY_EFFECT_TYPES, sessionDeliveryEvents } from '../../mach
 import { DeliveryRunner, sessionMessages } from './deliveryRunner.js';
 import type { StoreResponder } from '../mailbox/executor.js';
 import { OfflineExecutor, type OfflineDispatcher } from './executor.js';
-import { calleeOf, servedAor } from './invite.js';
+import { calleeOf, sameAddress } from './invite.js';
 import { OfflineSessions } from './sessions.js';
 
 export interface OfflineConfig {
@@ -178,12 +178,11 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
     maxBodyBytes: cfg.maxBodyBytes,
     isDelivering: (aor) => runner.isDelivering(aor),
   });
-  const accountAor = servedAor(account, domains) ?? account.toLowerCase();
   /** An INVITE to the Message-Account address (Request-URI, or To when a proxy rewrote it). */
   const isFetch = (req: IncomingRequest) => {
     const to = getHeader(req.request, 'to');
     const toUri = to === undefined ? undefined : parseNameAddr(to)?.uri;
-    return [req.request.uri, toUri].some((u) => u !== undefined && (servedAor(u, domains) ?? u.toLowerCase()) === accountAor);
+    return [req.request.uri, toUri].some((u) => u !== undefined && sameAddress(u, account, domains));
   };
   let stopped = false;
 

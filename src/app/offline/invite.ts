@@ -10,6 +10,7 @@ import type { SipRequest } from '../../transport/sip/message.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { formatNameAddr, parseNameAddr } from '../../transport/sip/nameAddr.js';
 import { aorOf, parseUri } from '../../transport/sip/uri.js';
+import { servedAor } from '../mailbox/request.js';
 
 /** What an offline session accepts: anything a chat client writes, CPIM-wrapped or not. */
 export const SUPPORTED_TYPES = { acceptTypes: ['message/cpim', 'text/plain', '*'], acceptWrappedTypes: ['*'] } as const;
@@ -27,11 +28,11 @@ export interface OfflineInvite {
   readonly types: NegotiatedTypes;
 }
 
-/** The served AoR of a URI, when it is one. */
-export function servedAor(uri: string | undefined, domains: readonly string[]): string | undefined {
-  const u = uri === undefined ? undefined : parseUri(uri);
-  if (u === undefined || u.scheme === 'tel' || u.user === undefined || !domains.includes(u.host.toLowerCase())) return undefined;
-  return aorOf(u);
+export { servedAor };
+
+/** Same URI for our purposes: scheme, user and host, case-insensitive host. */
+export function sameAddress(a: string, b: string, domains: readonly string[]): boolean {
+  return (servedAor(a, domains) ?? a.toLowerCase()) === (servedAor(b, domains) ?? b.toLowerCase());
 }
 
 /** The callee AoR: Request-URI when it is an AoR of `domains`, else To. */
@@ -42,9 +43,7 @@ export function calleeOf(req: SipRequest, domains: readonly string[]): string | 
 
 function withoutTag(value: string | undefined): string | undefined {
   const na = value === undefined ? undefined : parseNameAddr(value);
-  if (na === undefined) return undefined;
-  const { tag: _tag, ...params } = na.params;
-  return formatNameAddr({ ...na, params });
+  return na === undefined ? undefined : formatNameAddr(na, 'tag');
 }
 
 /**

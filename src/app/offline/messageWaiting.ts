@@ -25,7 +25,7 @@ import { ProtocolError } from '../../errors.js';
 import { mailboxEvents } from '../../machines/mailboxTypes.js';
 import { messageWaitingEvents as ev, type MessageWaitingEffect } from '../../machines/messageWaiting.js';
 import type { OfflineDispatcher } from './executor.js';
-import { callerOf, servedAor } from './invite.js';
+import { callerOf, sameAddress, servedAor } from './invite.js';
 
 /** The mailbox's subscriber id of the message-waiting actor (one per user). */
 export const MWI_SUBSCRIBER = 'mwi';
@@ -56,10 +56,6 @@ const isMessageSummary = (req: SipRequest) => {
   return !(e instanceof ProtocolError) && e.package === 'message-summary';
 };
 
-/** Same URI for our purposes: scheme, user and host, case-insensitive host. */
-function sameAddress(a: string, b: string, domains: readonly string[]): boolean {
-  return (servedAor(a, domains) ?? a.toLowerCase()) === (servedAor(b, domains) ?? b.toLowerCase());
-}
 
 export class MessageWaiting {
   private readonly pending = new Map<string, IncomingRequest>();
