@@ -58,8 +58,4 @@ export class CallRouter {
     if (h !== undefined) h(req);
     else req.respond(200);
   }
-
-  get size(): number {
-    return this.handlers.size;
-  }
 }

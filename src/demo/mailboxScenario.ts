@@ -6,8 +6,6 @@
  */
 import type { ScenarioContext } from './context.js';
 
-export type { ScenarioContext };
-
 export async function mailboxScenario(s: ScenarioContext, round: number): Promise<void> {
   const carol = `sip:carol@${s.domain}`;
   const alice = `sip:alice@${s.domain}`;

@@ -47,8 +47,6 @@ export interface MailboxExecutorOptions {
   readonly dispatcher: () => MailboxDispatcher;
   readonly delivery?: DeliveryOptions;
   readonly notify?: SenderNotification;
-  /** Told (after the commit) when a mailbox with message-waiting subscribers changed. */
-  readonly onChanged?: (aor: string) => void;
 }
 
 /** Lower is better: any 2xx wins; else the most telling failure (RFC 3261 16.7 spirit). */
@@ -76,9 +74,7 @@ export class MailboxExecutor {
   /** Stores waiting for their mailbox's answer (`requestRef` -> MESSAGE or MSRP SEND). */
   readonly pending = new Map<string, StoreResponder>();
 
-  constructor(private readonly o: MailboxExecutorOptions) {
-    this.onChanged = o.onChanged;
-  }
+  constructor(private readonly o: MailboxExecutorOptions) {}
 
   execute(effect: Effect, actor: ActorRef): void {
     const e = effect as unknown as MailboxEffect;

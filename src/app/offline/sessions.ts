@@ -150,7 +150,7 @@ export class OfflineSessions {
     }
   }
 
-  /** ACK, BYE and anything else inside a session's diathis.log. */
+  /** ACK, BYE and anything else inside a session's dialog. */
   async inDialog(req: IncomingRequest, key: string): Promise<void> {
     const method = req.request.method;
     if (method === 'ACK') {

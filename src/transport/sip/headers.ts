@@ -9,7 +9,7 @@ import { compactHeaderNames } from './compact.js';
  * @internal RFC 3261 25.1 `token` characters by char code (ASCII only): a table look-up, because
  * this runs for every character of every header name and parameter of every message.
  */
-export const TOKEN_CHARS: Uint8Array = (() => {
+const TOKEN_CHARS: Uint8Array = (() => {
   const t = new Uint8Array(128);
   for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
   for (let c = 0x41; c <= 0x5a; c++) t[c] = 1;
@@ -18,13 +18,10 @@ export const TOKEN_CHARS: Uint8Array = (() => {
   return t;
 })();
 
-/** RFC 3261 25.1 `token` character: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
-export function isTokenChar(ch: string): boolean {
-  const c = ch.charCodeAt(0);
-  return c < 128 && TOKEN_CHARS[c] === 1;
-}
-
-/** @internal Like `isTokenChar` for the character at `i` of `s` (false past the end). */
+/**
+ * @internal RFC 3261 25.1 `token` character (alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+"
+ * / "`" / "'" / "~") at `i` of `s` (false past the end).
+ */
 export function isTokenCharAt(s: string, i: number): boolean {
   const c = s.charCodeAt(i); // NaN past the end: fails the comparison
   return c < 128 && TOKEN_CHARS[c] === 1;

@@ -12,7 +12,7 @@ import { systemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { ProtocolError } from '../../errors.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse, Via } from './message.js';
 import type { AckTimeout, IncomingRequest, OutgoingRequest, SendRequestOptions, SipEndpoint, SipTransport, SipTransportProtocol } from './transport.js';
-import { dialogIdOfRequest, buildInDialogRequest, type DialogId, type DialogState } from './dialog.js';
+import { buildInDialogRequest, type DialogId, type DialogState } from './dialog.js';
 import { parseMessage, parseMessageDetailed, type MessageInfo } from './parser.js';
 import { buildResponse, serializeMessage } from './serializer.js';
 import { getHeader, withHeader } from './headers.js';
