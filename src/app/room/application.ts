@@ -52,7 +52,7 @@ import { RoomOutbound } from './outbound.js';
 import { StreamRelay } from './stream.js';
 import { RoomHistory } from './history.js';
 import { Relay, relayedCpim, type RelayLimits } from './relay.js';
-import { CHATROOM_CAPABILITIES, keptHeaders, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
+import { CHATROOM_CAPABILITIES, messageFromCpim, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
 
 /** Persisted rooms `recover` reads per turn of the event loop. */
 const RECOVER_PAGE = 500;
@@ -285,17 +285,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     const ref = randomUUID();
     executor.pendingAnswers.set(ref, msg);
     try {
-      const event = ev.messageReceived({
-        participantId: m.participantId,
-        ref,
-        from: cpim.from?.uri ?? '',
-        to: cpim.to.map((a) => a.uri),
-        ...(cpim.dateTime !== undefined ? { dateTime: cpim.dateTime } : {}),
-        contentType: cpim.contentType ?? 'text/plain',
-        body: cpim.body.toString('base64'),
-        at: o.clock.now(),
-        ...keptHeaders(cpim.headers),
-      });
+      const event = messageFromCpim(cpim, m.participantId, ref, o.clock.now());
       const to = streamedTo ?? relayAtOnce(m.room, event);
       const r = await send(m.room, to === undefined ? event : { ...event, relayedTo: to });
       if (!msg.answered) msg.respond(r === 'absent' ? 481 : 500);

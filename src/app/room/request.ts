@@ -5,6 +5,9 @@
  * join INVITE (RFC 4975 section 8, RFC 7701).
  */
 import { ProtocolError } from '../../errors.js';
+import type { CpimMessage } from '../../formats/cpim.js';
+import { conferenceEvents } from '../../machines/conference.js';
+import type { MessageReceived } from '../../machines/roomRelay.js';
 import { negotiateAcceptTypes, parseMsrpOffer, type MsrpMediaDescription, type NegotiatedTypes } from '../../formats/sdp.js';
 import { identityOf } from '../../machines/policy.js';
 import { parseResourceLists, RESOURCE_LISTS_CONTENT_TYPE } from '../../formats/resourceLists.js';
@@ -95,6 +98,25 @@ const MAX_KEPT_HEADERS = 16;
 export function keptHeaders(headers: ReadonlyArray<{ name: string; value: string }>): { headers?: Array<{ name: string; value: string }> } {
   const kept = headers.filter((h) => !ROOM_SET_HEADERS.has(h.name.toLowerCase()) && h.value.length <= 1024).slice(0, MAX_KEPT_HEADERS);
   return kept.length > 0 ? { headers: kept.map((h) => ({ name: h.name, value: h.value })) } : {};
+}
+
+/**
+ * The room event for a CPIM message from `participantId`: sender, recipients, time, type and
+ * the headers the room keeps, the body base64 (`body` given: a streamed message's first chunk
+ * carries only part of it).
+ */
+export function messageFromCpim(cpim: CpimMessage, participantId: string, ref: string, at: number, body = cpim.body.toString('base64')): MessageReceived {
+  return conferenceEvents.messageReceived({
+    participantId,
+    ref,
+    from: cpim.from?.uri ?? '',
+    to: cpim.to.map((a) => a.uri),
+    ...(cpim.dateTime !== undefined ? { dateTime: cpim.dateTime } : {}),
+    contentType: cpim.contentType ?? 'text/plain',
+    body,
+    at,
+    ...keptHeaders(cpim.headers),
+  });
 }
 
 /** A usable chat offer: its media line and the negotiated types. */

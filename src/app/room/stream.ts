@@ -27,7 +27,7 @@ import type { ContinuationFlag } from '../../transport/msrp/message.js';
 import { buildRequest } from '../../transport/msrp/serializer.js';
 import type { IncomingChunk } from '../../transport/msrp/session.js';
 import { relayedCpim } from './relay.js';
-import { keptHeaders } from './request.js';
+import { messageFromCpim } from './request.js';
 
 export interface StreamRelayOptions {
   readonly msrp: MsrpEndpoint;
@@ -109,18 +109,7 @@ export class StreamRelay {
     const ctx = this.o.peek(room);
     const cpim = ctx === undefined ? undefined : parseCpim(chunk.body);
     if (ctx === undefined || cpim === undefined || cpim instanceof ProtocolError) return;
-    const decided = decideRelay(ctx, {
-      type: 'MESSAGE_RECEIVED',
-      participantId,
-      ref: '',
-      from: cpim.from?.uri ?? '',
-      to: cpim.to.map((a) => a.uri),
-      ...(cpim.dateTime !== undefined ? { dateTime: cpim.dateTime } : {}),
-      contentType: cpim.contentType ?? 'text/plain',
-      body: '',
-      at: this.o.now(),
-      ...keptHeaders(cpim.headers),
-    });
+    const decided = decideRelay(ctx, messageFromCpim(cpim, participantId, '', this.o.now(), ''));
     const relay = decided.find((e) => e.type === 'msrp.relay');
     if (relay === undefined || relay.type !== 'msrp.relay') return; // refused: the room answers at the end
     if (!relay.sessions.some((s) => typeof s === 'string' && this.o.idle(s))) return;
