@@ -80,7 +80,8 @@ export function createMailboxApplication(o: MailboxAppOptions): MailboxApplicati
     sip: o.sip,
     clock: o.clock,
     logger: log,
-    contacts: o.contacts,
+    // The application's per-turn view, forgotten on every registration change.
+    contacts: { contactsOf },
     dispatcher: o.dispatcher,
     ...(o.delivery ? { delivery: o.delivery } : {}),
     ...(o.notify ? { notify: o.notify } : {}),

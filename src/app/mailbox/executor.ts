@@ -69,7 +69,6 @@ export class MailboxExecutor {
 
   private readonly results = new Map<string, { actor: ActorRef; outcomes: DeliveryOutcome[]; claimed: number[] }>();
   private resultsScheduled = false;
-  private readonly contacts = new Map<string, readonly RegisteredContact[]>();
 
   /** Stores waiting for their mailbox's answer (`requestRef` -> MESSAGE or MSRP SEND). */
   readonly pending = new Map<string, StoreResponder>();
@@ -118,7 +117,7 @@ export class MailboxExecutor {
     let status = 0;
     // Read = fetched by the user meanwhile: gone for this path too.
     if (m !== undefined && m.read !== true) {
-      const contacts = this.contactsOf(aor);
+      const contacts = this.o.contacts.contactsOf(aor);
       if (contacts.length === 0) status = 480;
       else {
         // Every current contact gets it, as a forking proxy would; one 2xx is a delivery.
@@ -181,20 +180,6 @@ export class MailboxExecutor {
       }
       this.results.clear();
     });
-  }
-
-  /**
-   * The AoR's contacts, read once per run of effects: the deliveries of one window go out
-   * together, and a registration change between them is a race either way.
-   */
-  private contactsOf(aor: string): readonly RegisteredContact[] {
-    let c = this.contacts.get(aor);
-    if (c === undefined) {
-      if (this.contacts.size === 0) queueMicrotask(() => this.contacts.clear());
-      c = this.o.contacts.contactsOf(aor);
-      this.contacts.set(aor, c);
-    }
-    return c;
   }
 
   /** Outcomes go back as events; a mailbox gone meanwhile (purged, stopped) is 'absent'. */
