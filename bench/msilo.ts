@@ -49,7 +49,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Store } from '../src/actors/store.js';
 import { MailboxStore } from '../src/actors/mailboxStore.js';
-import { freePort } from '../test/helpers/sipp.js';
+import { freePort, udpBound } from '../test/helpers/sipp.js';
 
 const SIPP = '/usr/bin/sipp';
 const KAMAILIO = '/usr/sbin/kamailio';
@@ -174,20 +174,6 @@ async function waitSip(port: number, child: ChildProcess, what: string): Promise
     await sleep(100);
   }
   throw new Error(`${what} does not answer on ${port}`);
-}
-
-/** Waits until something has bound 127.0.0.1:`port` over UDP (/proc/net/udp). */
-async function waitUdpBound(port: number, child: ChildProcess): Promise<void> {
-  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`SIPp UAS exited (${child.exitCode})`);
-    if (readFileSync('/proc/net/udp', 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(suffix))) {
-      await sleep(100); // bound; let it reach its receive loop
-      return;
-    }
-    await sleep(25);
-  }
-  throw new Error(`SIPp UAS did not bind ${port}`);
 }
 
 /** SIPp's `[timestamp]` keyword: "YYYY-MM-DD<TAB>HH:MM:SS.us<TAB>epoch.us"; returns ms. */
@@ -349,7 +335,9 @@ async function deliveryPhase(t: Target, n: number, dir: string): Promise<Deliver
       '-buff_size', String(8 * 1024 * 1024), '-trace_logs', '-log_file', logFile],
     { cwd: dir, stdio: 'ignore' },
   );
-  await waitUdpBound(uasPort, uas); // a delivery sent before SIPp listens is lost and retransmitted 0.5 s later
+  // A delivery sent before SIPp listens is lost and retransmitted 0.5 s later.
+  await Promise.race([udpBound(uasPort), new Promise((_, reject) => uas.once('exit', (code) => reject(new Error(`SIPp UAS exited (${code})`))))]);
+  await sleep(100); // bound; let it reach its receive loop
   const cpu0 = cpuSeconds(t.pid);
   const t0 = Date.now();
   const answer = await udpRequest(t.port, register(uasPort));
