@@ -204,7 +204,7 @@ export class SipStack implements SipTransport {
       entry.incoming = undefined; // keep only what retransmissions need
       if (entry.request.method === 'INVITE' && res.status >= 200 && res.status < 300) {
         if (incoming) this.startAckWait(entry.request, res, incoming, entry.tx);
-      } else if (entry.tx instanceof ServerNonInviteTransaction) this.completeNonInvite(entry.key, entry, entry.reliable);
+      } else if (entry.tx instanceof ServerNonInviteTransaction) this.completeNonInvite(entry);
     },
     ackTimeout: (entry) => this.log.info({ callId: getHeader(entry.request, 'call-id') }, 'sip: no ACK for a non-2xx final response (timer H)'),
   };
@@ -504,9 +504,9 @@ export class SipStack implements SipTransport {
    * ends now. Over UDP it is replaced by a `CompletedSlot` (the response bytes and destination)
    * until timer J, so the 32 s of Completed at high rates cost a buffer, not a transaction.
    */
-  private completeNonInvite(key: string, entry: ServerEntry, reliable: boolean): void {
-    const sent = entry.sent;
-    if (reliable || !sent || this.closed) {
+  private completeNonInvite(entry: ServerEntry): void {
+    const { key, sent } = entry;
+    if (entry.reliable || !sent || this.closed) {
       entry.tx.terminate();
       return;
     }
