@@ -51,16 +51,23 @@ export interface DeliveryRunnerOptions {
 /** Rows scanned per mailbox when looking for one caller's messages (every read is bounded). */
 export const MAX_SCAN = 10_000;
 
-/** Session-written messages of `aor` from `caller` (or of every caller when undefined), due now, in order. */
-export function sessionMessages(store: MailboxStore, aor: string, now: number, limit: number, caller?: string): StoredMessage[] {
+/**
+ * Unread messages of `aor` due now (not expired, send time reached) that `keep` accepts, in
+ * order, at most `limit`, from at most MAX_SCAN rows.
+ */
+export function dueMessages(store: MailboxStore, aor: string, now: number, limit: number, keep: (m: StoredMessage) => boolean = () => true): StoredMessage[] {
   const out: StoredMessage[] = [];
   for (const { value: m } of store.messages.getRange({ start: [aor, 1], end: [aor, Number.MAX_SAFE_INTEGER], limit: MAX_SCAN })) {
-    if (m.session === undefined || m.read === true || (caller !== undefined && m.session.caller !== caller)) continue;
-    if (m.expiresAt <= now || (m.sendAt !== undefined && m.sendAt > now)) continue;
+    if (m.read === true || m.expiresAt <= now || (m.sendAt !== undefined && m.sendAt > now) || !keep(m)) continue;
     out.push(m);
     if (out.length >= limit) break;
   }
   return out;
+}
+
+/** Session-written messages of `aor` from `caller` (or of every caller when undefined), due now, in order. */
+export function sessionMessages(store: MailboxStore, aor: string, now: number, limit: number, caller?: string): StoredMessage[] {
+  return dueMessages(store, aor, now, limit, (m) => m.session !== undefined && (caller === undefined || m.session.caller === caller));
 }
 
 type Outcome = { ok: true; delivered: number } | { ok: false; status: number; delivered: number };

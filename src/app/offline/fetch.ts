@@ -16,19 +16,16 @@ import type { Clock } from '../../clock.js';
 import { MAILBOX_KIND } from '../../actors/mailboxKind.js';
 import type { MailboxStore } from '../../actors/mailboxStore.js';
 import { ProtocolError } from '../../errors.js';
-import { negotiateAcceptTypes, parseMsrpOffer } from '../../formats/sdp.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
 import type { MsrpSession } from '../../transport/msrp/session.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { buildInDialogRequest, createUasDialog, type DialogState } from '../../transport/sip/dialog.js';
-import { getHeader } from '../../transport/sip/headers.js';
 import { mailboxEvents } from '../../machines/mailboxTypes.js';
-import type { StoredMessage } from '../../machines/mailboxEffects.js';
 import type { OfflineDispatcher } from './executor.js';
 import { answerOffer } from './answer.js';
-import { callerOf, servedAor, SUPPORTED_TYPES } from './invite.js';
+import { callerOf, msrpOfferOf, servedAor } from './invite.js';
 import { outgoingBody, whenConnected } from './outgoing.js';
-import { MAX_SCAN } from './deliveryRunner.js';
+import { dueMessages } from './deliveryRunner.js';
 
 export interface FetchOptions {
   readonly sip: SipTransport;
@@ -58,17 +55,6 @@ interface FetchSession {
   ended: boolean;
 }
 
-/** Unread messages of `aor`, in order, at most `limit`. */
-export function unreadMessages(store: MailboxStore, aor: string, now: number, limit: number): StoredMessage[] {
-  const out: StoredMessage[] = [];
-  for (const { value: m } of store.messages.getRange({ start: [aor, 1], end: [aor, Number.MAX_SAFE_INTEGER], limit: MAX_SCAN })) {
-    if (m.read === true || m.expiresAt <= now || (m.sendAt !== undefined && m.sendAt > now)) continue;
-    out.push(m);
-    if (out.length >= limit) break;
-  }
-  return out;
-}
-
 export class FetchSessions {
   /** True while a fetch runs for `aor` (the delivery runner then waits). */
   isFetching(aor: string): boolean {
@@ -95,11 +81,7 @@ export class FetchSessions {
     if (this.live.size >= (this.o.maxSessions ?? 100)) throw new ProtocolError('FETCH_BUSY', 486, 'Busy Here - too many fetches');
     if (this.busy.has(aor)) throw new ProtocolError('FETCH_RUNNING', 486, 'Busy Here - a fetch is running for this mailbox');
     if (this.o.isDelivering?.(aor) === true) throw new ProtocolError('FETCH_DELIVERING', 486, 'Busy Here - messages are being delivered');
-    if (!(getHeader(r, 'content-type') ?? '').toLowerCase().startsWith('application/sdp')) throw new ProtocolError('FETCH_NO_SDP', 488, 'Not Acceptable Here - an MSRP offer is required');
-    const offer = parseMsrpOffer(r.body.toString('utf8'));
-    if (offer instanceof ProtocolError) throw offer;
-    const types = negotiateAcceptTypes(offer, SUPPORTED_TYPES);
-    if (types instanceof ProtocolError) throw types;
+    const { offer, types } = msrpOfferOf(r, 'FETCH_NO_SDP');
     const dialog = createUasDialog(r, req.localTag);
     const { session, sdp } = answerOffer(this.o.msrp, offer, types, this.o.maxBodyBytes);
     const key = FetchSessions.keyOf(dialog.callId, req.localTag);
@@ -136,7 +118,7 @@ export class FetchSessions {
   private async run(key: string, f: FetchSession): Promise<void> {
     if (!(await whenConnected(f.msrp, this.o.clock, this.o.connectTimeoutMs ?? 10_000))) return this.finish(key, f, true);
     const store = this.o.mailboxStore;
-    const messages = unreadMessages(store, f.aor, this.o.clock.now(), this.o.maxMessages ?? 500);
+    const messages = dueMessages(store, f.aor, this.o.clock.now(), this.o.maxMessages ?? 500);
     let sent = 0;
     for (const listed of messages) {
       if (f.ended) break;

@@ -72,11 +72,15 @@ export function parseOfflineInvite(req: SipRequest, domains: readonly string[], 
   const to = withoutTag(getHeader(req, 'to'));
   const callId = getHeader(req, 'call-id');
   if (caller === undefined || to === undefined || callId === undefined) throw bad('OFFLINE_BAD_HEADERS', 400, 'Bad Request - From, To or Call-ID');
-  const ct = (getHeader(req, 'content-type') ?? '').toLowerCase();
-  if (!ct.startsWith('application/sdp')) throw bad('OFFLINE_NO_SDP', 488, 'Not Acceptable Here - an MSRP offer is required');
+  return { callee, caller: caller.uri, from: caller.nameAddr, to, callId, ...msrpOfferOf(req, 'OFFLINE_NO_SDP') };
+}
+
+/** The INVITE's MSRP offer and the types Parley takes from it; throws ProtocolError 488 (`code` when there is no SDP). */
+export function msrpOfferOf(req: SipRequest, code: string): { offer: MsrpMediaDescription; types: NegotiatedTypes } {
+  if (!(getHeader(req, 'content-type') ?? '').toLowerCase().startsWith('application/sdp')) throw bad(code, 488, 'Not Acceptable Here - an MSRP offer is required');
   const offer = parseMsrpOffer(req.body.toString('utf8'));
   if (offer instanceof ProtocolError) throw offer;
   const types = negotiateAcceptTypes(offer, SUPPORTED_TYPES);
   if (types instanceof ProtocolError) throw types;
-  return { callee, caller: caller.uri, from: caller.nameAddr, to, callId, offer, types };
+  return { offer, types };
 }
