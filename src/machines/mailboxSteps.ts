@@ -309,11 +309,19 @@ export function startSweep(d: Draft): void {
   d.emit(mailboxSweep(d.ctx.aor, SWEEP_LIMIT));
 }
 
+/**
+ * The distinct `seqs` a read of the store reported that this mailbox still holds (issued, not
+ * deleted since, nor in `also`), at most SWEEP_LIMIT.
+ */
+function stillStored(d: Draft, seqs: readonly number[], also: readonly number[] = []): number[] {
+  const skip = new Set([...also, ...d.ctx.recentDeletes]);
+  return [...new Set(seqs)].filter((s) => !skip.has(s) && s < d.ctx.nextSeq).slice(0, SWEEP_LIMIT);
+}
+
 /** SWEPT: delete the expired seqs not in flight and not already deleted; page on; re-arm. */
 export function takeSwept(d: Draft, e: Extract<MailboxEvent, { type: 'SWEPT' }>): void {
   if (!d.ctx.sweeping) return;
-  const skip = new Set([...d.ctx.inflight.map((p) => p.seq), ...d.ctx.recentDeletes]);
-  const gone = [...new Set(e.expired)].filter((s) => !skip.has(s) && s < d.ctx.nextSeq).slice(0, SWEEP_LIMIT);
+  const gone = stillStored(d, e.expired, d.ctx.inflight.map((p) => p.seq));
   if (gone.length > 0) {
     d.emit(storeDeleteMessages(d.ctx.aor, gone, 'expired'));
     d.set({ count: Math.max(0, d.ctx.count - gone.length) });
@@ -341,8 +349,7 @@ export function takeSwept(d: Draft, e: Extract<MailboxEvent, { type: 'SWEPT' }>)
  * present; in-flight ones are dropped from the window. Delivered ones count as dumped_messages.
  */
 export function deleteMessages(d: Draft, e: Extract<MailboxEvent, { type: 'DELETE_MESSAGES' }>): void {
-  const skip = new Set(d.ctx.recentDeletes);
-  const seqs = [...new Set(e.seqs)].filter((s) => !skip.has(s) && s < d.ctx.nextSeq).slice(0, SWEEP_LIMIT);
+  const seqs = stillStored(d, e.seqs);
   if (seqs.length === 0) return;
   const drop = new Set(seqs);
   d.emit(storeDeleteMessages(d.ctx.aor, seqs, e.reason ?? 'admin'));
@@ -356,8 +363,7 @@ export function deleteMessages(d: Draft, e: Extract<MailboxEvent, { type: 'DELET
 
 /** MARK_READ: the user fetched these seqs (they stay stored, as old, until they expire). */
 export function markRead(d: Draft, e: Extract<MailboxEvent, { type: 'MARK_READ' }>): void {
-  const skip = new Set(d.ctx.recentDeletes);
-  const seqs = [...new Set(e.seqs)].filter((s) => !skip.has(s) && s < d.ctx.nextSeq).slice(0, SWEEP_LIMIT);
+  const seqs = stillStored(d, e.seqs);
   if (seqs.length > 0) d.emit(storeMarkRead(d.ctx.aor, seqs));
 }
 
