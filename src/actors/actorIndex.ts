@@ -7,8 +7,10 @@
  * a sequence number here and are fanned out to listeners (the event-stream clients), so a
  * page can merge a fetched timeline with live records without duplicates. Memory is bounded:
  * `perActor` entries for at most `maxActors` actors, least recently active forgotten first.
- * Snapshots are kept by reference (xstate contexts are immutable), not copied.
+ * Snapshots are kept by reference (xstate contexts are immutable), not copied; events and
+ * effects as bounded previews (`preview.ts`), since they may carry whole message bodies.
  */
+import { preview } from './preview.js';
 import type { InspectionRecord, InspectionStream, StateView, Subscription } from './inspection.js';
 
 /** One line of an actor's timeline. */
@@ -147,9 +149,9 @@ export class ActorIndex {
 function timelineOf(seq: number, r: InspectionRecord): TimelineEntry | undefined {
   switch (r.type) {
     case 'actor.event':
-      return { seq, at: r.at, kind: 'event', type: eventType(r.event), value: r.after.value, event: r.event, before: r.before, after: r.after, effects: r.effects };
+      return { seq, at: r.at, kind: 'event', type: eventType(r.event), value: r.after.value, event: preview(r.event), before: r.before, after: r.after, effects: preview(r.effects) as unknown[] };
     case 'actor.error':
-      return { seq, at: r.at, kind: 'error', type: eventType(r.event), event: r.event, error: r.error };
+      return { seq, at: r.at, kind: 'error', type: eventType(r.event), event: preview(r.event), error: r.error };
     case 'actor.created':
       return { seq, at: r.at, kind: r.restored ? 'restored' : 'created', type: r.restored ? 'restored' : 'created', value: r.state.value, after: r.state };
     case 'actor.passivated':

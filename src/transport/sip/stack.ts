@@ -33,6 +33,7 @@ import { ClientInviteTransaction } from './transaction/clientInvite.js';
 import { ServerInviteTransaction } from './transaction/serverInvite.js';
 import { ServerNonInviteTransaction } from './transaction/serverNonInvite.js';
 import { AckWait } from './transaction/ackWait.js';
+import { flattenInPlace } from '../../strings.js';
 
 /** Configuration of the embedded stack. */
 export interface SipStackOptions {
@@ -510,6 +511,8 @@ export class SipStack implements SipTransport {
       entry.tx.terminate();
       return;
     }
+    // The key is built from slices of the request's text: flat, it no longer holds that text for timer J.
+    flattenInPlace(key);
     const slot: CompletedSlot = { key, completed: sent.data, host: sent.host, port: sent.port, due: this.clock.now() + timerJ(this.timers, false) };
     this.server.replace(key, slot);
     entry.tx.terminate(); // its own timer J is cleared; the table entry is now `slot`
