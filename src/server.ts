@@ -25,6 +25,7 @@ import { visualizerRoutes } from './transport/http/visualizerRoutes.js';
 import { ActorIndex } from './actors/actorIndex.js';
 import { defaultApplications } from './app/index.js';
 import { roomAdminRoutes } from './app/admin/roomRoutes.js';
+import { configuredRoomPolicy } from './app/room/application.js';
 
 /**
  * A part of Parley that serves some SIP requests (chat rooms, mailboxes, offline sessions)
@@ -130,7 +131,8 @@ export async function startServer(config: Config, opts: StartOptions): Promise<S
   const index = new ActorIndex(supervisor.inspection);
   http.addRoutes(...visualizerRoutes({ supervisor, kinds, index, clock }));
   // Here rather than in an application: the room kind exists whichever applications run.
-  http.addRoutes(...roomAdminRoutes(() => ({ supervisor }), { boundHost: config.httpListen.host }));
+  const roomAdmin = { supervisor, defaultPolicy: configuredRoomPolicy(config) };
+  http.addRoutes(...roomAdminRoutes(() => roomAdmin, { boundHost: config.httpListen.host }));
 
   sip.onRequest((req) => {
     const app = apps.find((a) => a.accepts(req));

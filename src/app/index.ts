@@ -9,7 +9,7 @@ import { createOfflineApplication } from './offline/application.js';
 import { ConfigError } from '../config.js';
 import type { SipEndpoint } from '../transport/sip/transport.js';
 import { parseUri } from '../transport/sip/uri.js';
-import { createRoomApplication } from './room/application.js';
+import { configuredRoomPolicy, createRoomApplication } from './room/application.js';
 
 /** `sip:host[:port][;transport=tcp]` of the presence server that takes message-waiting PUBLISHes. */
 function publishDestination(text: string): SipEndpoint {
@@ -82,12 +82,7 @@ export function defaultApplications(ctx: ServerContext): Application[] {
     ackTimeoutMs: config.roomAckTimeoutMs,
     historySize: config.roomHistorySize,
     trustAsserted: config.trustedPeers.length > 0,
-    defaultPolicy: {
-      create: { allow: config.roomCreateAllow, deny: config.roomCreateDeny },
-      join: { allow: config.roomJoinAllow, deny: config.roomJoinDeny },
-      owners: [],
-      moderators: config.roomModerators,
-    },
+    defaultPolicy: configuredRoomPolicy(config),
   });
   return [mailbox, room, offline];
 }

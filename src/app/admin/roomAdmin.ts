@@ -19,6 +19,8 @@ import { accessList, adminLimits, addressOf, entryList, intIn, objectOf } from '
 
 export interface RoomAdminDeps {
   readonly supervisor: Supervisor;
+  /** What a created room's policy starts from (the configured default); open when absent. */
+  readonly defaultPolicy?: RoomPolicy;
 }
 
 /** A participant as an administrator sees it (no dialog or MSRP session: the session URI is a secret). */
@@ -116,7 +118,8 @@ export function policyFrom(input: unknown, base: RoomPolicy): RoomPolicy {
 export async function createRoom(d: RoomAdminDeps, body: unknown): Promise<RoomView> {
   const o = objectOf(body, 'body', ['room', 'policy', 'historySize']);
   const room = addressOf(o.room, 'room');
-  const policy = o.policy === undefined ? openPolicy : policyFrom(o.policy, openPolicy);
+  const base = d.defaultPolicy ?? openPolicy;
+  const policy = o.policy === undefined ? base : policyFrom(o.policy, base);
   const historySize = o.historySize === undefined ? undefined : intIn(o.historySize, 'historySize', 0, adminLimits.maxHistorySize);
   const existing = current(d, room);
   if (existing !== undefined) throw new HttpError(409, `room ${room} already exists (${existing.context.isStatic ? 'static' : 'ad hoc'})`);

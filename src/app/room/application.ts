@@ -39,6 +39,7 @@ import { conferenceEvents as ev, type ConferenceContext, type ConferenceEvent } 
 import { decideRelay, type MessageReceived } from '../../machines/roomRelay.js';
 import { ROOM_EFFECT_TYPES } from '../../machines/effects.js';
 import type { RoomPolicy } from '../../machines/policy.js';
+import type { Config } from '../../config.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
 import type { IncomingMessage, IncomingNickname, MsrpSession } from '../../transport/msrp/session.js';
 import { createUasDialog } from '../../transport/sip/dialog.js';
@@ -112,6 +113,16 @@ export interface RoomApplication extends Application {
 interface Membership {
   readonly room: string;
   readonly participantId: string;
+}
+
+/** The default room policy of the configuration: ad-hoc rooms and administrator-created ones start with it. */
+export function configuredRoomPolicy(config: Config): RoomPolicy {
+  return {
+    create: { allow: config.roomCreateAllow, deny: config.roomCreateDeny },
+    join: { allow: config.roomJoinAllow, deny: config.roomJoinDeny },
+    owners: [],
+    moderators: config.roomModerators,
+  };
 }
 
 export function createRoomApplication(o: RoomAppOptions): RoomApplication {

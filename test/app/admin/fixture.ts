@@ -29,16 +29,17 @@ export interface AdminFixture {
   close(): Promise<void>;
 }
 
-export const configFor = (dataDir: string) =>
+export const configFor = (dataDir: string, flags: Record<string, string> = {}) =>
   loadConfig({
-    flags: { '--data-dir': dataDir, '--sip-listen': '127.0.0.1:0', '--msrp-listen': '127.0.0.1:0', '--http-listen': '127.0.0.1:0', '--log-level': 'silent' },
+    flags: { '--data-dir': dataDir, '--sip-listen': '127.0.0.1:0', '--msrp-listen': '127.0.0.1:0', '--http-listen': '127.0.0.1:0', '--log-level': 'silent', ...flags },
   });
 
-export async function startAdminServer(): Promise<AdminFixture> {
+/** `flags`: more configuration flags (`--room-join-allow`...). */
+export async function startAdminServer(flags: Record<string, string> = {}): Promise<AdminFixture> {
   const dir = tempDir('parley-admin-');
   const clock = new SimulatedClock();
   const logger = pino({ level: 'silent' });
-  let server = await startServer(configFor(dir.path), { clock, logger });
+  let server = await startServer(configFor(dir.path, flags), { clock, logger });
   const urlOf = () => `http://127.0.0.1:${server.addresses.http.port}`;
   return {
     get server() {
@@ -67,7 +68,7 @@ export async function startAdminServer(): Promise<AdminFixture> {
     },
     async restart() {
       await server.stop();
-      server = await startServer(configFor(dir.path), { clock, logger });
+      server = await startServer(configFor(dir.path, flags), { clock, logger });
     },
     async close() {
       await server.stop();

@@ -207,3 +207,26 @@ describe('rooms admin API', () => {
     assert.equal((await f.call('POST', '/api/admin/rooms', { room: DEV })).status, 201, 'the name is free again');
   });
 });
+
+describe('rooms admin API with a configured default policy', () => {
+  it('starts a created room from the configured policy; what the request gives replaces those parts', async () => {
+    const f = await startAdminServer({ '--room-join-allow': '@example.com', '--room-join-deny': 'sip:mallory@example.com', '--room-moderators': 'sip:mod@example.com' });
+    try {
+      const plain = await f.call('POST', '/api/admin/rooms', { room: DEV });
+      assert.equal(plain.status, 201);
+      assert.deepEqual(plain.body.policy, {
+        create: { allow: ['*'], deny: [] },
+        join: { allow: ['@example.com'], deny: ['sip:mallory@example.com'] },
+        owners: [],
+        moderators: ['sip:mod@example.com'],
+      });
+      const given = await f.call('POST', '/api/admin/rooms', { room: 'sip:ops@conference.parley.example', policy: { owners: ['sip:boss@example.com'], join: { allow: ['*'] } } });
+      assert.equal(given.status, 201);
+      assert.deepEqual(given.body.policy.join, { allow: ['*'], deny: ['sip:mallory@example.com'] });
+      assert.deepEqual(given.body.policy.owners, ['sip:boss@example.com']);
+      assert.deepEqual(given.body.policy.moderators, ['sip:mod@example.com']);
+    } finally {
+      await f.close();
+    }
+  });
+});
