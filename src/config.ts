@@ -5,6 +5,7 @@
  * key and the value.
  */
 import { readFileSync } from 'node:fs';
+import { parseUri } from './transport/sip/uri.js';
 
 /** `host:port`; port 0 means "pick a free port" (the server logs what it bound). */
 export interface ListenAddress {
@@ -119,7 +120,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'string' | 'optional' | 'address' | 'list' | 'level' | 'int' | 'count' | 'bool' | 'map';
+type Kind = 'string' | 'optional' | 'uri' | 'address' | 'list' | 'level' | 'int' | 'count' | 'bool' | 'map';
 
 interface Option {
   readonly field: keyof Config;
@@ -146,14 +147,14 @@ export const options: readonly Option[] = [
   { field: 'mailboxCleanPeriod', env: 'PARLEY_MAILBOX_CLEAN_PERIOD', flag: '--mailbox-clean-period', kind: 'int', help: 'expiry sweep every N check times (msilo clean_period)' },
   { field: 'mailboxExpireTime', env: 'PARLEY_MAILBOX_EXPIRE_TIME', flag: '--mailbox-expire-time', kind: 'int', help: 'seconds a stored message lives (msilo expire_time)' },
   { field: 'mailboxAddDate', env: 'PARLEY_MAILBOX_ADD_DATE', flag: '--mailbox-add-date', kind: 'bool', help: 'prefix the stored date to text bodies (msilo add_date)' },
-  { field: 'mailboxNotifyFrom', env: 'PARLEY_MAILBOX_NOTIFY_FROM', flag: '--mailbox-notify-from', kind: 'optional', help: 'tell senders the user is offline, from this URI; empty = off' },
+  { field: 'mailboxNotifyFrom', env: 'PARLEY_MAILBOX_NOTIFY_FROM', flag: '--mailbox-notify-from', kind: 'uri', help: 'tell senders the user is offline, from this URI; empty = off' },
   { field: 'offlineGraceTime', env: 'PARLEY_OFFLINE_GRACE_TIME', flag: '--offline-grace-time', kind: 'int', help: 'seconds an offline chat session stays open' },
   { field: 'offlineGreeting', env: 'PARLEY_OFFLINE_GREETING', flag: '--offline-greeting', kind: 'string', help: 'greeting of an offline chat session' },
   { field: 'offlineGreetings', env: 'PARLEY_OFFLINE_GREETINGS', flag: '--offline-greetings', kind: 'map', help: 'greeting per domain, JSON {"domain": "text"}' },
   { field: 'offlineMarkerHeader', env: 'PARLEY_OFFLINE_MARKER_HEADER', flag: '--offline-marker-header', kind: 'optional', help: 'header marking an INVITE to answer for an offline user; empty = none' },
   { field: 'offlineMaxMessages', env: 'PARLEY_OFFLINE_MAX_MESSAGES', flag: '--offline-max-messages', kind: 'int', help: 'most messages taken in one offline chat session' },
-  { field: 'messageAccount', env: 'PARLEY_MESSAGE_ACCOUNT', flag: '--message-account', kind: 'optional', help: 'message-waiting Message-Account and fetch address; empty = sip:offline@<first domain>' },
-  { field: 'messageWaitingPublishTo', env: 'PARLEY_MESSAGE_WAITING_PUBLISH_TO', flag: '--message-waiting-publish-to', kind: 'optional', help: 'also PUBLISH message-waiting to this presence server (sip:host:port); empty = off' },
+  { field: 'messageAccount', env: 'PARLEY_MESSAGE_ACCOUNT', flag: '--message-account', kind: 'uri', help: 'message-waiting Message-Account and fetch address; empty = sip:offline@<first domain>' },
+  { field: 'messageWaitingPublishTo', env: 'PARLEY_MESSAGE_WAITING_PUBLISH_TO', flag: '--message-waiting-publish-to', kind: 'uri', help: 'also PUBLISH message-waiting to this presence server (sip:host:port); empty = off' },
   { field: 'roomAckTimeoutMs', env: 'PARLEY_ROOM_ACK_TIMEOUT_MS', flag: '--room-ack-timeout-ms', kind: 'int', help: 'ms a joiner has to ACK before the room drops it' },
   { field: 'roomHistorySize', env: 'PARLEY_ROOM_HISTORY_SIZE', flag: '--room-history-size', kind: 'count', help: 'messages a room keeps for newcomers (static rooms may set their own)' },
   { field: 'roomCreateAllow', env: 'PARLEY_ROOM_CREATE_ALLOW', flag: '--room-create-allow', kind: 'list', help: 'who may create ad-hoc rooms: URIs, @domains or *' },
@@ -181,6 +182,14 @@ function convert(o: Option, key: string, raw: unknown): Config[keyof Config] {
     case 'optional':
       if (typeof raw !== 'string') throw new ConfigError(key, raw, 'expected a string');
       return raw.trim();
+    case 'uri': {
+      // Checked here, before anything listens: a bad URI stops the start like any bad value.
+      if (typeof raw !== 'string') throw new ConfigError(key, raw, 'expected a sip: URI or nothing');
+      const text = raw.trim();
+      const u = text === '' ? undefined : parseUri(text);
+      if (text !== '' && (u === undefined || (u.scheme !== 'sip' && u.scheme !== 'sips') || u.host === '')) throw new ConfigError(key, raw, 'expected a sip: URI with a host, or nothing');
+      return text;
+    }
     case 'bool':
       if (typeof raw === 'boolean') return raw;
       if (raw === 'true' || raw === '1' || raw === 'yes') return true;

@@ -32,3 +32,13 @@ test('bad offline values name the key', () => {
   assert.throws(() => loadConfig({ env: { PARLEY_OFFLINE_GRACE_TIME: '0' } }), (e: unknown) => e instanceof ConfigError && e.key === 'PARLEY_OFFLINE_GRACE_TIME');
   assert.match(describeOptions(), /--offline-grace-time VALUE/);
 });
+
+test('the SIP URIs of message-waiting and sender notification are checked with the configuration', () => {
+  const named = (key: string) => (e: unknown) => e instanceof ConfigError && e.key === key;
+  assert.throws(() => loadConfig({ flags: { '--message-waiting-publish-to': 'presence.example:5060' } }), named('--message-waiting-publish-to'));
+  assert.throws(() => loadConfig({ env: { PARLEY_MESSAGE_ACCOUNT: 'tel:+15551234' } }), named('PARLEY_MESSAGE_ACCOUNT'));
+  assert.throws(() => loadConfig({ file: { mailboxNotifyFrom: 'sip:' } }), named('mailboxNotifyFrom'));
+  const c = loadConfig({ flags: { '--message-waiting-publish-to': ' sip:127.0.0.1:5070;transport=tcp ', '--mailbox-notify-from': '' } });
+  assert.equal(c.messageWaitingPublishTo, 'sip:127.0.0.1:5070;transport=tcp');
+  assert.equal(c.mailboxNotifyFrom, '');
+});
