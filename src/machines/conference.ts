@@ -186,6 +186,13 @@ function sessionsExcept(ctx: ConferenceContext, id: string): unknown[] {
     .map((p) => p.session);
 }
 
+/** The notice after a newcomer's history: how many others are in the room (joined, not still expected). */
+function welcomeFor(ctx: ConferenceContext, id: string): string {
+  let others = 0;
+  for (const k in ctx.participants) if (k !== id && ctx.participants[k].status === 'joined') others++;
+  return `Welcome to ${ctx.room}: ${others} other participant${others === 1 ? '' : 's'} here`;
+}
+
 /** The NOTIFY with the whole roster that follows every accepted SUBSCRIBE. */
 function sipNotifyRosterFull(ctx: ConferenceContext, s: RosterSubscription) {
   return sipNotifyRoster(ctx.room, s, fullDocument(ctx));
@@ -244,9 +251,7 @@ export const conferenceMachine = setup({
       enqueue.assign({ participants: ps });
       enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
       // Issue 5 item 9: the newcomer gets the last messages with their senders and times, then a welcome.
-      const others = Object.values(context.participants).filter((q) => q.id !== p.id && q.status === 'joined').length;
-      const welcome = `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`;
-      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? DEFAULT_HISTORY_SIZE, welcome));
+      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? DEFAULT_HISTORY_SIZE, welcomeFor(context, p.id)));
       for (const target of dialOut ?? []) enqueue.emit(sipReferToRoom(context.room, target, p.uri));
       notifyRoster(enqueue, context, ps, [identityOf(p.uri)]);
     }),
@@ -378,11 +383,10 @@ export const conferenceMachine = setup({
     inviteeJoined: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'INVITEE_JOINED') return;
       const p: Participant = { ...event.participant, status: 'joined', since: event.at };
-      const ps = { ...context.participants, [p.id]: p };
+      const ps = withParticipant(context.participants, p);
       enqueue.assign({ participants: ps });
       enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
-      const others = Object.keys(context.participants).length;
-      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? DEFAULT_HISTORY_SIZE, `Welcome to ${context.room}: ${others} other participant${others === 1 ? '' : 's'} here`));
+      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? DEFAULT_HISTORY_SIZE, welcomeFor(context, p.id)));
       notifyRoster(enqueue, context, ps, [identityOf(p.uri)]);
     }),
     setPolicy: assign({
