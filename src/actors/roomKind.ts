@@ -2,7 +2,8 @@
  * The room actor kind: a conference machine keyed by the room URI.
  */
 import type { ActorKind } from './kind.js';
-import { conferenceMachine, type ConferenceContext, type ConferenceInput } from '../machines/conference.js';
+import type { ActorRecord } from './store.js';
+import { conferenceMachine, DEFAULT_HISTORY_SIZE, type ConferenceContext, type ConferenceInput } from '../machines/conference.js';
 
 /** The room actor kind's name. */
 export const ROOM_KIND = 'room';
@@ -11,8 +12,14 @@ export function roomKind(defaults: Omit<ConferenceInput, 'room'> = {}): ActorKin
   return {
     name: ROOM_KIND,
     machine: conferenceMachine,
-    version: 1,
+    // 2: `historySize` is always in the context (rooms of version 1 may lack it).
+    version: 2,
     input: (key): ConferenceInput => ({ ...defaults, room: key }),
+    migrate: (record: ActorRecord): ActorRecord | undefined => {
+      if (record.machineVersion !== 1) return undefined;
+      const c = record.context as Omit<ConferenceContext, 'historySize'> & { historySize?: number };
+      return { ...record, machineVersion: 2, context: { ...c, historySize: c.historySize ?? defaults.historySize ?? DEFAULT_HISTORY_SIZE } };
+    },
     summary: (ctx) => {
       const c = ctx as ConferenceContext;
       const n = Object.keys(c.participants).length;

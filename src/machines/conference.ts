@@ -251,7 +251,7 @@ export const conferenceMachine = setup({
       enqueue.assign({ participants: ps });
       enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
       // Issue 5 item 9: the newcomer gets the last messages with their senders and times, then a welcome.
-      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? DEFAULT_HISTORY_SIZE, welcomeFor(context, p.id)));
+      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize, welcomeFor(context, p.id)));
       for (const target of dialOut ?? []) enqueue.emit(sipReferToRoom(context.room, target, p.uri));
       notifyRoster(enqueue, context, ps, [identityOf(p.uri)]);
     }),
@@ -386,14 +386,14 @@ export const conferenceMachine = setup({
       const ps = withParticipant(context.participants, p);
       enqueue.assign({ participants: ps });
       enqueue.emit(msrpNotice(context.room, sessionsExcept(context, p.id), `${label(p)} joined the room`));
-      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize ?? DEFAULT_HISTORY_SIZE, welcomeFor(context, p.id)));
+      enqueue.emit(msrpReplayHistory(context.room, p.session, context.historySize, welcomeFor(context, p.id)));
       notifyRoster(enqueue, context, ps, [identityOf(p.uri)]);
     }),
     setPolicy: assign({
       policy: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' ? event.policy : context.policy),
       isStatic: true,
       // Kept when the event leaves it out, so a policy change does not reset the history size.
-      historySize: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' && event.historySize !== undefined ? event.historySize : (context.historySize ?? DEFAULT_HISTORY_SIZE)),
+      historySize: ({ context, event }) => (event.type === 'ROOM_PROVISIONED' && event.historySize !== undefined ? event.historySize : context.historySize),
     }),
     endEveryone: enqueueActions(({ context, enqueue }) => {
       for (const p of Object.values(context.participants)) {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { conferenceEvents, conferenceMachine, DEFAULT_HISTORY_SIZE, type ConferenceContext } from '../../src/machines/conference.js';
 import { openPolicy, type RoomPolicy } from '../../src/machines/policy.js';
 import { Stepper } from '../../src/actors/stepper.js';
+import { roomKind } from '../../src/actors/roomKind.js';
 
 const ROOM = 'sip:dev@conference.parley.example';
 const alice = { id: 'd1', uri: 'sip:alice@example.com', dialog: { callId: 'c1' }, session: { id: 's1' } };
@@ -40,12 +41,20 @@ test('the history size defaults to 50 and is kept when a later ROOM_PROVISIONED 
   assert.deepEqual(c.policy.moderators, ['@example.com']);
 });
 
-test('a snapshot from before historySize gets the default when re-provisioned', () => {
-  const stepper = new Stepper(conferenceMachine);
+test('a record of machine version 1 without historySize gets the configured size, else the default', () => {
   const { historySize: _gone, ...old } = provisioned().s1.context as ConferenceContext;
-  const restored = stepper.restore('open', old);
-  const [s] = stepper.step(restored, conferenceEvents.provisioned(openPolicy));
-  assert.equal((s.context as ConferenceContext).historySize, DEFAULT_HISTORY_SIZE);
+  const v1 = { v: 1 as const, machineVersion: 1, value: 'open', context: old, timers: {}, lastEventAt: 0 };
+  const migrated = roomKind({ historySize: 7 }).migrate?.(v1);
+  assert.equal(migrated?.machineVersion, roomKind().version);
+  assert.equal((migrated?.context as ConferenceContext).historySize, 7);
+  assert.equal((roomKind().migrate?.(v1)?.context as ConferenceContext).historySize, DEFAULT_HISTORY_SIZE);
+  const kept = roomKind({ historySize: 7 }).migrate?.({ ...v1, context: { ...old, historySize: 3 } });
+  assert.equal((kept?.context as ConferenceContext).historySize, 3, 'a size the room has is kept');
+  // Restored and stepped, the room records history again (a relay needs historySize > 0).
+  const stepper = new Stepper(conferenceMachine);
+  const [s] = stepper.step(stepper.restore('open', migrated?.context), conferenceEvents.provisioned(openPolicy));
+  assert.equal((s.context as ConferenceContext).historySize, 7);
+  assert.equal(roomKind().migrate?.({ ...v1, machineVersion: 9 }), undefined, 'an unknown version is not guessed');
 });
 
 test('a static room stays open when its last participant leaves; ROOM_DELETED closes it', () => {
