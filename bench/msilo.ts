@@ -420,7 +420,8 @@ async function run(which: 'parley' | 'kamailio', n: number, round: number): Prom
     if (warmup > 0) {
       const w = await storePhase(t, warmup, dir, WARMUP_USER);
       const d = await deliveryPhase(t, warmup, dir, WARMUP_USER);
-      if (w.accepted !== warmup || d.received !== warmup) throw new Error(`${t.name}: warm-up stored ${w.accepted} and delivered ${d.received} of ${warmup}`);
+      // Reported, not fatal: msilo loses deliveries (measured: 1,900 of 2,000 in one warm-up).
+      if (w.accepted !== warmup || d.received !== warmup) console.log(`${t.name.padEnd(8)} warm-up: stored ${w.accepted} and delivered ${d.received} of ${warmup}`);
       await sleep(t.settleMs);
     }
     const store = await storePhase(t, n, dir);
