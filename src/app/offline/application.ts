@@ -256,6 +256,7 @@ export function createOfflineApplication(o: OfflineAppOptions): OfflineApplicati
       unsubscribe?.();
       runner.stop();
       fetches.stop();
+      messageWaiting.stop();
     },
   };
 }
