@@ -6,6 +6,7 @@
  * of RFC 5366). Self-contained (no transport import) so machines may use it.
  */
 import { ProtocolError } from '../errors.js';
+import { reasonPhrase } from './sipReasons.js';
 
 /** RFC 3420 content type. */
 export const SIPFRAG_CONTENT_TYPE = 'message/sipfrag';
@@ -39,18 +40,10 @@ export interface SipfragLimits {
 
 export const DEFAULT_SIPFRAG_LIMITS: SipfragLimits = Object.freeze({ maxBytes: 8192, maxHeaders: 32 });
 
-const REASONS: Readonly<Record<number, string>> = Object.freeze({
-  100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
-  200: 'OK', 202: 'Accepted', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  408: 'Request Timeout', 410: 'Gone', 480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist',
-  486: 'Busy Here', 487: 'Request Terminated', 488: 'Not Acceptable Here', 500: 'Server Internal Error',
-  503: 'Service Unavailable', 600: 'Busy Everywhere', 603: 'Decline',
-});
-const CLASSES = ['', 'Provisional', 'Success', 'Redirection', 'Request Failure', 'Server Failure', 'Global Failure'];
 
 /** A reason phrase without CR/LF (they would end the line and inject headers). */
 function safeReason(status: number, reason: string | undefined): string {
-  const r = reason ?? REASONS[status] ?? CLASSES[Math.floor(status / 100)] ?? 'Unknown';
+  const r = reason ?? reasonPhrase(status);
   return r.replace(/[\r\n\0]+/g, ' ');
 }
 

@@ -4,7 +4,8 @@
  */
 export { defaultSipLimits, type SipLimits } from './limits.js';
 export { parseMessage, parseRequestLine, parseStatusLine, type ParseResult, type PartialMessage, type RequestLine, type StatusLine } from './parser.js';
-export { serializeMessage, buildResponse, reasonPhrase, type BuildResponseOptions } from './serializer.js';
+export { serializeMessage, buildResponse, type BuildResponseOptions } from './serializer.js';
+export { reasonPhrase } from '../../formats/sipReasons.js';
 export { SipStreamFramer, type FramedItem } from './framing.js';
 export { parseUri, formatUri, aorOf, uriScheme } from './uri.js';
 export { parseNameAddr, formatNameAddr, formatParams, parseVia, formatVia, parseCSeq, formatCSeq } from './nameAddr.js';

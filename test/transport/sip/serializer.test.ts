@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildResponse, reasonPhrase, serializeMessage } from '../../../src/transport/sip/serializer.js';
+import { buildResponse, serializeMessage } from '../../../src/transport/sip/serializer.js';
+import { reasonPhrase } from '../../../src/formats/sipReasons.js';
 import { parseMessage } from '../../../src/transport/sip/parser.js';
 import { getHeader, getHeaders } from '../../../src/transport/sip/headers.js';
 import type { SipRequest } from '../../../src/transport/sip/message.js';
