@@ -53,7 +53,7 @@ import { RoomOutbound } from './outbound.js';
 import { StreamRelay } from './stream.js';
 import { RoomHistory } from './history.js';
 import { Relay, relayedCpim, type RelayLimits } from './relay.js';
-import { CHATROOM_CAPABILITIES, messageFromCpim, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
+import { CHATROOM_CAPABILITIES, messageFromCpim, readJoin, requesterOf, roomOf } from './request.js';
 
 /** Persisted rooms `recover` reads per turn of the event loop. */
 const RECOVER_PAGE = 500;
@@ -317,8 +317,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
   }
 
   async function onInvite(req: IncomingRequest, room: string): Promise<void> {
-    const offer = readChatOffer(req.request);
-    const dialOut = readDialOutList(req.request);
+    const { offer, dialOut } = readJoin(req.request);
     const who = requesterOf(req.request, o.trustAsserted ?? false);
     const dialog = createUasDialog(req.request, req.localTag);
     const setup = answerSetup(offer.media.setup);

@@ -6,4 +6,4 @@ export { RoomHistory, type StoredRoomMessage } from './history.js';
 export { RoomOutbound } from './outbound.js';
 export { StreamRelay } from './stream.js';
 export { Relay, defaultRelayLimits, noticeCpim, relayedCpim, type RelayLimits } from './relay.js';
-export { APP_HEADER, CHATROOM_CAPABILITIES, readChatOffer, readDialOutList, requesterOf, roomOf } from './request.js';
+export { APP_HEADER, CHATROOM_CAPABILITIES, readJoin, requesterOf, roomOf } from './request.js';

@@ -10,11 +10,10 @@ import { conferenceEvents } from '../../machines/conference.js';
 import type { MessageReceived } from '../../machines/roomRelay.js';
 import { negotiateAcceptTypes, parseMsrpOffer, type MsrpMediaDescription, type NegotiatedTypes } from '../../formats/sdp.js';
 import { identityOf } from '../../machines/policy.js';
-import { parseResourceLists, RESOURCE_LISTS_CONTENT_TYPE } from '../../formats/resourceLists.js';
 import type { SipRequest } from '../../transport/sip/message.js';
 import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
-import { parseMultipart } from '../../transport/sip/multipart.js';
+import { inviteBodies } from '../../transport/sip/recipientList.js';
 import { parseUri } from '../../transport/sip/uri.js';
 
 /** The header a proxy may set to route a request to an application by name. */
@@ -69,27 +68,6 @@ export function requesterOf(req: SipRequest, trustAsserted = true): { uri: strin
   return { uri: na.uri, ...(na.displayName ? { displayName: na.displayName } : {}) };
 }
 
-/**
- * The RFC 5366 dial-out list of a join INVITE: the URIs of the `application/resource-lists+xml`
- * part with `Content-Disposition: recipient-list` of a multipart body; empty without one.
- * 400 when the list is malformed, 413 over its limits (each entry becomes a REFER).
- */
-export function readDialOutList(req: SipRequest): string[] {
-  const ct = getHeader(req, 'content-type') ?? '';
-  if (!ct.trim().toLowerCase().startsWith('multipart/')) return [];
-  const mp = parseMultipart(ct, req.body);
-  if (mp instanceof ProtocolError) throw new ProtocolError('ROOM_BAD_BODY', 400, `Bad Request - ${mp.message}`);
-  const part = mp.parts.find(
-    (p) =>
-      (getHeader(p, 'content-type') ?? '').split(';')[0].trim().toLowerCase() === RESOURCE_LISTS_CONTENT_TYPE &&
-      (getHeader(p, 'content-disposition') ?? '').split(';')[0].trim().toLowerCase() === 'recipient-list',
-  );
-  if (part === undefined) return [];
-  const lists = parseResourceLists(part.body);
-  if (lists instanceof ProtocolError) throw new ProtocolError('ROOM_BAD_LIST', lists.status === 413 ? 413 : 400, `${lists.status === 413 ? 'Request Entity Too Large' : 'Bad Request'} - ${lists.message}`);
-  return lists.entries.map((e) => e.uri);
-}
-
 /** CPIM headers the room sets itself; the sender's others (NS, imdn.*, Subject) are relayed as they are. */
 const ROOM_SET_HEADERS = new Set(['from', 'to', 'cc', 'datetime']);
 /** At most this many kept headers, each at most 1 KiB (they go into history rows). */
@@ -125,22 +103,26 @@ export interface ChatOffer {
   readonly types: NegotiatedTypes;
 }
 
+/** What a join INVITE carries: the chat offer, and the RFC 5366 dial-out list (empty without one). */
+export interface JoinBodies {
+  readonly offer: ChatOffer;
+  readonly dialOut: string[];
+}
+
 /**
- * The MSRP chat offer of a join INVITE, from an `application/sdp` body or the SDP part of a
- * `multipart/mixed` one (RFC 5366 dial-out lists carry a resource list beside it). 488 when
- * there is no SDP, no usable `m=message` line, or the offer cannot take CPIM (every relayed
- * message is CPIM: From carries the sender).
+ * The bodies of a join INVITE (`inviteBodies`): an `application/sdp` offer, or a
+ * `multipart/mixed` body holding it and possibly a recipient list (RFC 5366). 488 when there is
+ * no SDP, no usable `m=message` line, or the offer cannot take CPIM (every relayed message is
+ * CPIM: From carries the sender); 400 for a malformed multipart body or list, 413 over the
+ * list's limits (each entry becomes a REFER).
  */
-export function readChatOffer(req: SipRequest): ChatOffer {
-  const ct = (getHeader(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
-  let sdp: string | undefined;
-  if (ct === 'application/sdp') sdp = req.body.toString('utf8');
-  else if (ct.startsWith('multipart/')) {
-    const mp = parseMultipart(getHeader(req, 'content-type') ?? '', req.body);
-    if (mp instanceof ProtocolError) throw new ProtocolError('ROOM_BAD_BODY', 400, `Bad Request - ${mp.message}`);
-    const part = mp.parts.find((p) => (getHeader(p, 'content-type') ?? '').split(';')[0].trim().toLowerCase() === 'application/sdp');
-    sdp = part?.body.toString('utf8');
+export function readJoin(req: SipRequest): JoinBodies {
+  const bodies = inviteBodies(req);
+  if (bodies instanceof ProtocolError) {
+    const tooLarge = bodies.status === 413;
+    throw new ProtocolError('ROOM_BAD_BODY', tooLarge ? 413 : 400, `${tooLarge ? 'Request Entity Too Large' : 'Bad Request'} - ${bodies.message}`);
   }
+  const sdp = bodies.sdp?.toString('utf8');
   if (sdp === undefined || sdp.trim() === '') throw new ProtocolError('ROOM_NO_OFFER', 488, 'Not Acceptable Here - no SDP offer');
   const media = parseMsrpOffer(sdp);
   if (media instanceof ProtocolError) throw new ProtocolError('ROOM_NO_OFFER', 488, `Not Acceptable Here - ${media.message}`);
@@ -148,5 +130,5 @@ export function readChatOffer(req: SipRequest): ChatOffer {
   if (types instanceof ProtocolError || !types.acceptTypes.some((t) => t.toLowerCase() === 'message/cpim')) {
     throw new ProtocolError('ROOM_NO_CPIM', 488, 'Not Acceptable Here - the room relays message/cpim');
   }
-  return { media, types };
+  return { offer: { media, types }, dialOut: bodies.recipients?.entries.map((e) => e.uri) ?? [] };
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtocolError } from '../../../src/errors.js';
-import { readChatOffer, readDialOutList, requesterOf, roomOf } from '../../../src/app/room/request.js';
+import { readJoin, requesterOf, roomOf } from '../../../src/app/room/request.js';
 import { buildMultipart } from '../../../src/transport/sip/multipart.js';
 import type { SipHeader, SipRequest } from '../../../src/transport/sip/message.js';
 
@@ -35,10 +35,11 @@ test('the requester is P-Asserted-Identity when present, else From', () => {
 });
 
 test('a chat offer must offer MSRP with CPIM; 488 otherwise', () => {
-  const ok = readChatOffer(req('sip:r@c', [{ name: 'content-type', value: 'application/sdp' }], SDP(CHAT)));
-  assert.deepEqual(ok.media.path, ['msrp://10.0.0.1:7654/abc;tcp']);
+  const ok = readJoin(req('sip:r@c', [{ name: 'content-type', value: 'application/sdp' }], SDP(CHAT)));
+  assert.deepEqual(ok.offer.media.path, ['msrp://10.0.0.1:7654/abc;tcp']);
+  assert.deepEqual(ok.dialOut, []);
   for (const bad of [SDP('m=audio 4000 RTP/AVP 0'), SDP(CHAT.replace('message/cpim ', '')), '']) {
-    assert.throws(() => readChatOffer(req('sip:r@c', [{ name: 'content-type', value: 'application/sdp' }], bad)), (e: unknown) => e instanceof ProtocolError && e.status === 488);
+    assert.throws(() => readJoin(req('sip:r@c', [{ name: 'content-type', value: 'application/sdp' }], bad)), (e: unknown) => e instanceof ProtocolError && e.status === 488);
   }
 });
 
@@ -50,7 +51,9 @@ test('a multipart INVITE carries the offer and an RFC 5366 dial-out list', () =>
   ]);
   const r = req('sip:r@c', [{ name: 'content-type', value: mp.contentType }]);
   const withBody = { ...r, body: mp.body };
-  assert.equal(readChatOffer(withBody).media.port, 7654);
-  assert.deepEqual(readDialOutList(withBody), ['sip:bob@example.com', 'sip:carol@example.com']);
-  assert.deepEqual(readDialOutList(req('sip:r@c', [{ name: 'content-type', value: 'application/sdp' }], SDP(CHAT))), []);
+  const join = readJoin(withBody);
+  assert.equal(join.offer.media.port, 7654);
+  assert.deepEqual(join.dialOut, ['sip:bob@example.com', 'sip:carol@example.com']);
+  const broken = { ...r, body: Buffer.from(mp.body.toString('utf8').replace('</resource-lists>', '')) };
+  assert.throws(() => readJoin(broken), (e: unknown) => e instanceof ProtocolError && e.status === 400, 'a malformed list is a 400');
 });
