@@ -47,7 +47,7 @@ import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { formatUri, parseUri } from '../../transport/sip/uri.js';
-import { acceptSubscribe, CONFERENCE_EVENT, refreshSubscription, type Subscription } from '../../transport/sip/subscription.js';
+import { acceptRefer, acceptSubscribe, CONFERENCE_EVENT, refreshSubscription, type Subscription } from '../../transport/sip/subscription.js';
 import { RoomExecutor, ROOM_ALLOW } from './executor.js';
 import { RoomOutbound } from './outbound.js';
 import { StreamRelay } from './stream.js';
@@ -171,9 +171,9 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
         (err: unknown) => actor.logger.warn({ err, target }, 'room: dial-out REFER failed'),
       );
     },
-    inviteUser: (room, target, referredBy, referDialog, actor) => {
+    inviteUser: (room, target, referredBy, refer, actor) => {
       const report = (status: number, reason: string) => {
-        if (referDialog !== undefined) referDialog = executor.notifySipfrag(referDialog, status, reason, actor);
+        if (refer !== undefined) refer = executor.notifySipfrag(refer, status, reason, actor);
       };
       outbound.invite(room, target, referredBy, report).then(
         async (call) => {
@@ -364,19 +364,26 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     }
   }
 
+  /**
+   * REFER to a room (RFC 4579 5.5 and 5.11): `acceptRefer` checks it and makes its implicit
+   * subscription (RFC 3515; none with `Refer-Sub: false`, RFC 4488), the room decides.
+   */
   async function onRefer(req: IncomingRequest, room: string): Promise<void> {
-    const referTo = parseNameAddr(getHeader(req.request, 'refer-to') ?? '');
+    const accepted = acceptRefer(req.request, { localTag: req.localTag, now: o.clock.now() });
+    if (!accepted.ok) return req.respond(accepted.answer.status, accepted.answer.reason, { headers: accepted.answer.headers });
+    const referTo = parseNameAddr(accepted.referTo);
     const target = referTo === undefined ? undefined : parseUri(referTo.uri);
-    if (referTo === undefined || target === undefined) return req.respond(400, 'Bad Request - missing or malformed Refer-To');
+    if (referTo === undefined || target === undefined) return req.respond(400, 'Bad Request - malformed Refer-To');
     const kick = (target.params.method ?? '').toUpperCase() === 'BYE';
     if (!kick && target.params.method !== undefined && (target.params.method ?? '').toUpperCase() !== 'INVITE') {
       return req.respond(501, `Not Implemented - REFER for method ${target.params.method}`);
     }
     const who = requesterOf(req.request, o.trustAsserted ?? false);
-    const dialog = createUasDialog(req.request, req.localTag);
     const ref = randomUUID();
     executor.pendingRequests.set(ref, req);
-    executor.pendingRefers.set(ref, { dialog, kind: kick ? 'kick' : 'invite' });
+    // The room answers 202 (or refuses); the answer carries acceptRefer's headers (Refer-Sub: false).
+    if (accepted.answer.headers.length > 0) executor.pendingHeaders.set(ref, accepted.answer.headers);
+    executor.pendingRefers.set(ref, { ...(accepted.subscription !== undefined ? { subscription: accepted.subscription } : {}), kind: kick ? 'kick' : 'invite' });
     try {
       const { params: _p, headers: _h, ...bare } = target;
       const plain = formatUri({ ...bare, params: {}, headers: {} });
@@ -387,6 +394,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
     } finally {
       executor.pendingRequests.delete(ref);
       executor.pendingRefers.delete(ref);
+      executor.pendingHeaders.delete(ref);
     }
   }
 

@@ -31,13 +31,14 @@ export interface PendingJoin {
 
 /** A REFER waiting for the room's verdict, with the implicit subscription's dialog (RFC 3515). */
 export interface PendingRefer {
-  readonly dialog: DialogState;
+  /** The REFER's implicit subscription (`acceptRefer`); absent when it asked for none (`Refer-Sub: false`, RFC 4488). */
+  readonly subscription?: Subscription;
   /** `kick`: Refer-To with method=BYE (RFC 4579 5.11); `invite`: a plain Refer-To (5.5). */
   readonly kind: 'kick' | 'invite';
 }
 
 /** Invites a user to a room (the application's part: SIP UAC, MSRP session, dispatch). */
-export type InviteUser = (room: string, target: string, referredBy: string, referDialog: DialogState | undefined, actor: ActorRef) => void;
+export type InviteUser = (room: string, target: string, referredBy: string, refer: Subscription | undefined, actor: ActorRef) => void;
 
 export interface RoomExecutorOptions {
   readonly sip: SipTransport;
@@ -63,8 +64,8 @@ export class RoomExecutor {
   readonly pendingRequests = new Map<string, IncomingRequest>();
   readonly pendingJoins = new Map<string, PendingJoin>();
   readonly pendingRefers = new Map<string, PendingRefer>();
-  /** Accepted invitation REFERs: their subscription dialog, until `sip.inviteUser` takes it. */
-  private readonly referDialogs = new Map<string, DialogState>();
+  /** Accepted REFERs: their implicit subscription, until `sip.inviteUser` or the kick's BYE takes it. */
+  private readonly referSubscriptions = new Map<string, Subscription>();
   /** Headers of an answer decided outside the room (SUBSCRIBE's Expires), sent with the room's status. */
   readonly pendingHeaders = new Map<string, readonly SipHeader[]>();
   /** MSRP transactions (SEND, NICKNAME) waiting for their room's answer. */
@@ -95,12 +96,12 @@ export class RoomExecutor {
         req?.respond(e.status, e.reason, headers !== undefined && e.status < 300 ? { headers } : undefined);
         const refer = this.pendingRefers.get(e.requestRef);
         this.pendingRefers.delete(e.requestRef);
-        if (refer === undefined || e.status >= 300) return;
+        if (refer?.subscription === undefined || e.status >= 300) return;
         // RFC 3515 2.4.5: an accepted REFER is followed by NOTIFYs. A kick is done once the
         // room has sent its BYE (final 200 OK); an invitation starts with 100 Trying.
         // Either way the subscription starts with 100 Trying; the BYE's (kick) or the
         // invitee's (invite) final answer ends it.
-        this.referDialogs.set(e.requestRef, this.notifySipfrag(refer.dialog, 100, 'Trying', actor));
+        this.referSubscriptions.set(e.requestRef, this.notifySipfrag(refer.subscription, 100, 'Trying', actor));
         return;
       }
       case 'sip.acceptJoin': {
@@ -119,8 +120,8 @@ export class RoomExecutor {
         return;
       }
       case 'sip.bye': {
-        const refer = e.referRef === undefined ? undefined : this.referDialogs.get(e.referRef);
-        if (e.referRef !== undefined) this.referDialogs.delete(e.referRef);
+        const refer = e.referRef === undefined ? undefined : this.referSubscriptions.get(e.referRef);
+        if (e.referRef !== undefined) this.referSubscriptions.delete(e.referRef);
         this.bye(e.dialog as DialogState, e.reason, actor, refer);
         return;
       }
@@ -144,9 +145,9 @@ export class RoomExecutor {
         return;
       }
       case 'sip.inviteUser': {
-        const d = this.referDialogs.get(e.requestRef);
-        this.referDialogs.delete(e.requestRef);
-        this.o.inviteUser(e.room, e.target, e.referredBy, d, actor);
+        const refer = this.referSubscriptions.get(e.requestRef);
+        this.referSubscriptions.delete(e.requestRef);
+        this.o.inviteUser(e.room, e.target, e.referredBy, refer, actor);
         return;
       }
       case 'sip.referToRoom':
@@ -166,17 +167,17 @@ export class RoomExecutor {
     }
   }
 
-  private bye(dialog: DialogState, reason: string, actor: ActorRef, referDialog?: DialogState): void {
+  private bye(dialog: DialogState, reason: string, actor: ActorRef, refer?: Subscription): void {
     const { request } = buildInDialogRequest(dialog, 'BYE', { headers: [{ name: 'reason', value: reason }] });
     this.o.sip.sendRequest(request, { dialog }).then(
       (r) => {
         actor.logger.debug({ status: r.status, callId: dialog.callId }, 'room: BYE answered');
         // RFC 4579 5.11: the kick's REFER learns how the BYE went.
-        if (referDialog !== undefined) this.notifySipfrag(referDialog, r.status, r.reason, actor);
+        if (refer !== undefined) this.notifySipfrag(refer, r.status, r.reason, actor);
       },
       (err: unknown) => {
         actor.logger.warn({ err, callId: dialog.callId }, 'room: BYE not sent');
-        if (referDialog !== undefined) this.notifySipfrag(referDialog, 503, 'Service Unavailable', actor);
+        if (refer !== undefined) this.notifySipfrag(refer, 503, 'Service Unavailable', actor);
       },
     );
   }
@@ -200,22 +201,26 @@ export class RoomExecutor {
     );
   }
 
-  /** A NOTIFY carrying a message/sipfrag that ends the REFER's implicit subscription. */
-  notifySipfrag(dialog: DialogState, status: number, reason: string, actor: ActorRef): DialogState {
-    // RFC 3515 2.4.5: a final status ends the implicit subscription.
+  /**
+   * A NOTIFY of the REFER's implicit subscription carrying a message/sipfrag (`Event:
+   * refer;id=<REFER CSeq>`); a final status ends the subscription (RFC 3515 2.4.5). Returns the
+   * subscription with its dialog moved on (the next NOTIFY's CSeq).
+   */
+  notifySipfrag(refer: Subscription, status: number, reason: string, actor: ActorRef): Subscription {
     const final = isFinalSipfragStatus(status);
-    const { dialog: next, request } = buildInDialogRequest(dialog, 'NOTIFY', {
+    const left = Math.max(1, Math.ceil((refer.expiresAt - this.o.clock.now()) / 1000));
+    const { dialog: next, request } = buildInDialogRequest(refer.dialog, 'NOTIFY', {
       headers: [
-        { name: 'event', value: 'refer' },
-        { name: 'subscription-state', value: final ? 'terminated;reason=noresource' : 'active;expires=60' },
-        { name: 'content-type', value: `${SIPFRAG_CONTENT_TYPE};version=2.0` },
+        { name: 'event', value: refer.eventId === undefined ? refer.event : `${refer.event};id=${refer.eventId}` },
+        { name: 'subscription-state', value: final ? 'terminated;reason=noresource' : `active;expires=${left}` },
+        { name: 'content-type', value: refer.contentType },
       ],
       body: buildSipfrag(status, reason),
     });
-    this.o.sip.sendRequest(request, { dialog }).then(
+    this.o.sip.sendRequest(request, { dialog: refer.dialog }).then(
       (r) => actor.logger.debug({ status: r.status }, 'room: sipfrag NOTIFY answered'),
       (err: unknown) => actor.logger.warn({ err }, 'room: sipfrag NOTIFY not sent'),
     );
-    return next;
+    return { ...refer, dialog: next };
   }
 }

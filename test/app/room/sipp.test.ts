@@ -255,6 +255,14 @@ describe('chat room end to end with SIPp and MSRP', { skip, concurrency: false }
     assert.match(getHeader(opts, 'allow-events') ?? '', /conference/);
     // OPTIONS elsewhere still gets the stack's answer (the server's fallback).
     assert.equal((await p.server.context.sip.sendRequest({ method: 'OPTIONS', uri: 'sip:127.0.0.1' }, to)).status, 200);
+    // REFER (RFC 3515): exactly one Refer-To; `Refer-Sub: false` (RFC 4488) is accepted without a subscription.
+    const refer = (headers: Array<{ name: string; value: string }>) => p.server.context.sip.sendRequest({ method: 'REFER', uri: ROOM, headers }, to);
+    const two = await refer([{ name: 'refer-to', value: '<sip:x@127.0.0.1:9>' }, { name: 'refer-to', value: '<sip:y@127.0.0.1:9>' }]);
+    assert.equal(two.status, 400);
+    // From alice, the room's owner: she may invite (nobody answers at port 9; no NOTIFY to await).
+    const noSub = await refer([{ name: 'from', value: `<${uriOf('alice')}>;tag=nosub` }, { name: 'refer-to', value: '<sip:x@127.0.0.1:9>' }, { name: 'refer-sub', value: 'false' }]);
+    assert.equal(noSub.status, 202);
+    assert.equal(getHeader(noSub, 'refer-sub'), 'false');
   });
 
   it('an INVITE with a dial-out list (RFC 5366) creates the room and, once its creator joined, REFERs each listed user to it', async () => {
