@@ -149,6 +149,11 @@ function intersect(offered: readonly string[], supported: readonly string[]): st
   return out;
 }
 
+/** True when an MSRP accept-types list (RFC 4975 8.6: `*`, `type/*` or a type) takes `type`. */
+export function acceptTypesTake(types: readonly string[], type: string): boolean {
+  return types.some((p) => matches(p, type));
+}
+
 /** True when `pattern` (possibly `*` or `type/*`) covers `type`. */
 function matches(pattern: string, type: string): boolean {
   const p = pattern.toLowerCase();

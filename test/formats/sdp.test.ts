@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError } from '../../src/errors.js';
 import {
+  acceptTypesTake,
   answerSetup,
   buildMsrpAnswer,
   buildMsrpOffer,
@@ -118,4 +119,13 @@ test('negotiates accept-types with wildcards and keeps message/cpim only with a 
     { acceptTypes: ['message/cpim'], acceptWrappedTypes: ['text/plain'] },
   );
   assert.ok(cpimOnly instanceof ProtocolError && cpimOnly.status === 488);
+});
+
+test('an accept-types list takes a type by name, type/* or *, in any case', () => {
+  assert.equal(acceptTypesTake(['message/*'], 'message/cpim'), true);
+  assert.equal(acceptTypesTake(['message/*'], 'text/plain'), false, 'message/* is not text');
+  assert.equal(acceptTypesTake(['text/*'], 'message/cpim'), false);
+  assert.equal(acceptTypesTake(['Text/Plain'], 'text/plain'), true);
+  assert.equal(acceptTypesTake(['*'], 'application/im-iscomposing+xml'), true);
+  assert.equal(acceptTypesTake([], 'text/plain'), false);
 });

@@ -11,6 +11,7 @@ import type { DispatchResult } from '../../actors/supervisor.js';
 import { MAILBOX_KIND } from '../../actors/mailboxKind.js';
 import type { EventObject } from 'xstate';
 import { buildCpim, serializeCpim, CPIM_CONTENT_TYPE } from '../../formats/cpim.js';
+import { acceptTypesTake } from '../../formats/sdp.js';
 import type { MsrpSession, IncomingMessage as MsrpIncoming } from '../../transport/msrp/session.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { buildInDialogRequest, type DialogState } from '../../transport/sip/dialog.js';
@@ -155,8 +156,7 @@ export class OfflineExecutor {
 
   /** text/plain when the caller takes it, else CPIM (From = the callee, on whose behalf we speak). */
   private greeting(s: LiveSession, text: string): { body: Buffer; type: string } {
-    const takes = (t: string) => s.acceptTypes.some((a) => a === '*' || a.toLowerCase() === t || a.toLowerCase() === 'text/*');
-    if (takes('text/plain') || !takes(CPIM_CONTENT_TYPE)) return { body: Buffer.from(text, 'utf8'), type: 'text/plain' };
+    if (acceptTypesTake(s.acceptTypes, 'text/plain') || !acceptTypesTake(s.acceptTypes, CPIM_CONTENT_TYPE)) return { body: Buffer.from(text, 'utf8'), type: 'text/plain' };
     const cpim = buildCpim({
       from: { uri: s.callee },
       to: [{ uri: s.caller }],

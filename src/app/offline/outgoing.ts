@@ -8,19 +8,11 @@
 import { ProtocolError } from '../../errors.js';
 import { buildCpim, CPIM_CONTENT_TYPE, parseCpim, serializeCpim } from '../../formats/cpim.js';
 import { IMDN_NS, imdnHeaders, readImdn } from '../../formats/imdn.js';
+import { acceptTypesTake } from '../../formats/sdp.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import type { MsrpSession } from '../../transport/msrp/session.js';
 import type { Clock } from '../../clock.js';
 import type { StoredMessage } from '../../machines/mailboxEffects.js';
-
-/** True when `types` (an accept-types list) takes `type`. */
-export function takes(types: readonly string[], type: string): boolean {
-  const t = type.toLowerCase();
-  return types.some((a) => {
-    const p = a.toLowerCase();
-    return p === '*' || p === t || (p.endsWith('/*') && t.startsWith(p.slice(0, -1)));
-  });
-}
 
 /** The sender of a stored message: its identity (`session.caller`) or its From URI, with the display name. */
 export function senderOf(m: StoredMessage): { uri: string; displayName?: string } {
@@ -41,7 +33,7 @@ export function outgoingBody(m: StoredMessage, user: string, acceptTypes: readon
       imdn = readImdn(cpim);
     }
   }
-  if (!takes(acceptTypes, CPIM_CONTENT_TYPE)) return { body: inner, contentType: innerType };
+  if (!acceptTypesTake(acceptTypes, CPIM_CONTENT_TYPE)) return { body: inner, contentType: innerType };
   const id = imdn?.messageId ?? m.messageId;
   const cpim = buildCpim({
     from: senderOf(m),
