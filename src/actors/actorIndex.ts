@@ -8,7 +8,8 @@
  * page can merge a fetched timeline with live records without duplicates. Memory is bounded:
  * `perActor` entries for at most `maxActors` actors, least recently active forgotten first.
  * Snapshots are kept by reference (xstate contexts are immutable), not copied; events and
- * effects as bounded previews (`preview.ts`), since they may carry whole message bodies.
+ * effects as bounded previews (`preview.ts`), since they may carry whole message bodies; its
+ * listeners get the same bounded records.
  */
 import { preview } from './preview.js';
 import type { InspectionRecord, InspectionStream, StateView, Subscription } from './inspection.js';
@@ -114,9 +115,10 @@ export class ActorIndex {
       for (const l of this.listeners) l.lost(lost);
     }
     const seq = ++this.seq;
-    const line = timelineOf(seq, r);
-    if (line !== undefined || r.type === 'actor.stopped') this.remember(r, line);
-    const indexed = { seq, record: r };
+    const record = bounded(r);
+    const line = timelineOf(seq, record);
+    if (line !== undefined || record.type === 'actor.stopped') this.remember(record, line);
+    const indexed = { seq, record };
     for (const l of this.listeners) {
       try {
         l.record(indexed);
@@ -146,12 +148,22 @@ export class ActorIndex {
   }
 }
 
+/**
+ * `r` with its event and effects as bounded previews: what the index keeps and what its
+ * listeners (the visualizer's live stream) get.
+ */
+function bounded(r: InspectionRecord): InspectionRecord {
+  if (r.type === 'actor.event') return { ...r, event: preview(r.event), effects: preview(r.effects) as unknown[] };
+  if (r.type === 'actor.error') return { ...r, event: preview(r.event) };
+  return r;
+}
+
 function timelineOf(seq: number, r: InspectionRecord): TimelineEntry | undefined {
   switch (r.type) {
     case 'actor.event':
-      return { seq, at: r.at, kind: 'event', type: eventType(r.event), value: r.after.value, event: preview(r.event), before: r.before, after: r.after, effects: preview(r.effects) as unknown[] };
+      return { seq, at: r.at, kind: 'event', type: eventType(r.event), value: r.after.value, event: r.event, before: r.before, after: r.after, effects: r.effects };
     case 'actor.error':
-      return { seq, at: r.at, kind: 'error', type: eventType(r.event), event: preview(r.event), error: r.error };
+      return { seq, at: r.at, kind: 'error', type: eventType(r.event), event: r.event, error: r.error };
     case 'actor.created':
       return { seq, at: r.at, kind: r.restored ? 'restored' : 'created', type: r.restored ? 'restored' : 'created', value: r.state.value, after: r.state };
     case 'actor.passivated':

@@ -21,9 +21,11 @@ describe('preview', () => {
     assert.equal(preview(Buffer.from('hello'), limits), '<5 bytes>');
   });
 
-  it('is what the actor index keeps of an event carrying a batch of messages', async () => {
+  it('is what the actor index keeps and streams of an event carrying a batch of messages', async () => {
     const s = new InspectionStream();
     const idx = new ActorIndex(s);
+    const streamed: unknown[] = [];
+    idx.listen({ record: (r) => streamed.push(r.record), lost: () => undefined });
     const items = Array.from({ length: 256 }, (_, i) => ({ body: 'x'.repeat(10_000), seq: i }));
     const view = { value: 'idle', status: 'active', context: {} };
     s.publish({ type: 'actor.event', kind: 'mailbox', key: 'a', at: 1, event: { type: 'STORE_MESSAGES', items }, before: view, after: view, effects: items });
@@ -33,6 +35,8 @@ describe('preview', () => {
     assert.ok(JSON.stringify(entry.event).length < 5_000, 'a bounded event');
     assert.ok(JSON.stringify(entry.effects).length < 5_000, 'bounded effects');
     assert.equal((entry.effects as unknown[]).at(-1), '\u2026 244 more');
+    assert.equal(streamed.length, 1);
+    assert.ok(JSON.stringify(streamed[0]).length < 10_000, 'the live stream gets the bounded record too');
     idx.close();
   });
 });
