@@ -327,7 +327,7 @@ export function createRoomApplication(o: RoomAppOptions): RoomApplication {
       session.close('left-room');
       throw new ProtocolError('ROOM_TRANSPORT', 488, `Not Acceptable Here - the room speaks ${session.localPath[0].scheme === 'msrps' ? 'TCP/TLS/MSRP' : 'TCP/MSRP'}`);
     }
-    const bad = session.setRemote({ path: offer.media.path });
+    const bad = session.setRemote({ path: offer.media.path, maxSize: offer.media.maxSize });
     if (bad !== undefined) {
       session.close('left-room');
       throw new ProtocolError('ROOM_BAD_PATH', 488, `Not Acceptable Here - ${bad.message}`);

@@ -125,7 +125,7 @@ export class RoomOutbound {
       void this.o.sip.sendRequest(bye, { dialog });
     };
     const answer = parseMsrpOffer(res.body.toString('utf8'));
-    const bad = answer instanceof ProtocolError ? answer : session.setRemote({ path: answer.path });
+    const bad = answer instanceof ProtocolError ? answer : session.setRemote({ path: answer.path, maxSize: answer.maxSize });
     if (bad !== undefined) {
       hangUp('SIP;cause=488;text="Not Acceptable Here"');
       return undefined;

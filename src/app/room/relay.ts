@@ -66,6 +66,8 @@ export class Relay {
   /** Messages delivered (answered 200) and failed, for the benchmark and logs. */
   delivered = 0;
   failed = 0;
+  /** Messages not sent to a participant because they exceed its `a=max-size`. */
+  tooLarge = 0;
 
   constructor(
     private readonly msrp: MsrpEndpoint,
@@ -106,6 +108,12 @@ export class Relay {
   }
 
   private enqueue(s: MsrpSession, payload: Buffer): void {
+    if (s.remoteMaxSize !== undefined && payload.length > s.remoteMaxSize) {
+      // RFC 4975 8.6: not larger than the participant said it takes; the others still get it.
+      this.tooLarge++;
+      this.logger.info({ session: s.id, bytes: payload.length, maxSize: s.remoteMaxSize }, 'room: message over the participant\'s a=max-size not relayed to it');
+      return;
+    }
     let box = this.outboxes.get(s.id);
     if (box === undefined) {
       box = { waiting: [], count: 0, bytes: 0, slow: false, listening: false, large: false };

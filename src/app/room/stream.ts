@@ -112,18 +112,25 @@ export class StreamRelay {
     const decided = decideRelay(ctx, messageFromCpim(cpim, participantId, '', this.o.now(), ''));
     const relay = decided.find((e) => e.type === 'msrp.relay');
     if (relay === undefined || relay.type !== 'msrp.relay') return; // refused: the room answers at the end
-    if (!relay.sessions.some((s) => typeof s === 'string' && this.o.idle(s))) return;
     const header = relayedCpim(relay.message); // empty body: just the rewritten header block
     const delta = header.length - (chunk.body.length - cpim.body.length);
-    const st: Stream = {
-      targets: relay.sessions.filter((s): s is string => typeof s === 'string' && this.o.idle(s)),
-      messageId: `${this.idPrefix}s${(++this.counter).toString(36)}`,
-      delta,
-      total: total === undefined ? undefined : total + delta,
-    };
+    const size = total === undefined ? undefined : total + delta;
+    const targets = relay.sessions.filter((s): s is string => typeof s === 'string' && this.o.idle(s) && this.fits(s, size));
+    if (targets.length === 0) return;
+    const st: Stream = { targets, messageId: `${this.idPrefix}s${(++this.counter).toString(36)}`, delta, total: size };
     this.streams.set(key, st);
     const body = Buffer.concat([header, cpim.body]);
     this.forward(st, { start: 1, end: body.length, total: st.total }, '+', body);
+  }
+
+  /**
+   * Whether session `id` takes a message of `size` bytes (undefined: not known yet) by its
+   * `a=max-size`. One it may not take gets the whole message at the end, where the relay
+   * checks the size it then knows.
+   */
+  private fits(id: string, size: number | undefined): boolean {
+    const max = this.o.msrp.getSession(id)?.remoteMaxSize;
+    return max === undefined || (size !== undefined && size <= max);
   }
 
   private forward(st: Stream, byteRange: ByteRange, flag: ContinuationFlag, body: Buffer): void {

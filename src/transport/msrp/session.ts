@@ -45,6 +45,8 @@ export interface MsrpSessionOptions {
 export interface MsrpRemoteInfo {
   /** `a=path` URIs. */
   readonly path: readonly string[];
+  /** `a=max-size`: the largest message the peer wishes to receive (RFC 4975 8.6). */
+  readonly maxSize?: number | undefined;
 }
 
 /** Answering an incoming transaction: nothing is answered until the application says so. */
@@ -118,6 +120,8 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
   readonly localPath: readonly MsrpUri[];
   readonly setup: 'active' | 'passive';
   remotePath: readonly MsrpUri[] | undefined;
+  /** The peer's `a=max-size`, when it gave one: senders should not exceed it (RFC 4975 8.6). */
+  remoteMaxSize: number | undefined;
   connection: MsrpConnection | undefined;
   private reassembler: Reassembler | undefined;
   private ended = false;
@@ -169,11 +173,12 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     return this.ended;
   }
 
-  /** Sets the peer path from its SDP; a ProtocolError (400) when the path is malformed. */
+  /** Sets the peer path (and size limit) from its SDP; a ProtocolError (400) when the path is malformed. */
   setRemote(info: MsrpRemoteInfo): ProtocolError | undefined {
     const p = parseMsrpPath(info.path.join(' '));
     if (p instanceof ProtocolError) return p;
     this.remotePath = p;
+    this.remoteMaxSize = info.maxSize;
     return undefined;
   }
 
