@@ -10,7 +10,7 @@ import { ProtocolError } from '../../errors.js';
 
 export function answerOffer(msrp: MsrpEndpoint, offer: MsrpMediaDescription, types: NegotiatedTypes, maxSize: number): { session: MsrpSession; sdp: string } {
   const session = msrp.createSession({ setup: offer.setup === 'passive' ? 'active' : 'passive', acceptTypes: ['*'] });
-  const bad = session.setRemote({ path: offer.path });
+  const bad = session.setRemote({ path: offer.path, maxSize: offer.maxSize });
   if (bad) {
     session.close('bad-path');
     throw new ProtocolError('OFFLINE_BAD_PATH', 400, `Bad Request - ${bad.message}`);

@@ -120,6 +120,7 @@ export class FetchSessions {
     const store = this.o.mailboxStore;
     const messages = dueMessages(store, f.aor, this.o.clock.now(), this.o.maxMessages ?? 500);
     let sent = 0;
+    let tooLarge = 0;
     for (const listed of messages) {
       if (f.ended) break;
       // A MESSAGE delivery of it in flight: it goes that way (deleted on its 2xx, else it stays).
@@ -129,6 +130,11 @@ export class FetchSessions {
         const m = store.get(f.aor, listed.seq);
         if (m === undefined || m.read === true) continue;
         const { body, contentType } = outgoingBody(m, f.aor, f.acceptTypes);
+        // RFC 4975 8.6: not over the client's a=max-size; the message stays stored and new.
+        if (f.msrp.remoteMaxSize !== undefined && body.length > f.msrp.remoteMaxSize) {
+          tooLarge++;
+          continue;
+        }
         const r = await f.msrp.send(body, contentType);
         if (r.status !== 200) break;
         // Read (old) only after its 200, committed by the mailbox actor.
@@ -138,7 +144,7 @@ export class FetchSessions {
         store.sending.release(f.aor, listed.seq);
       }
     }
-    this.o.logger.info({ aor: f.aor, sent, of: messages.length }, 'fetch: messages sent');
+    this.o.logger.info({ aor: f.aor, sent, of: messages.length, ...(tooLarge > 0 ? { overMaxSize: tooLarge } : {}) }, 'fetch: messages sent');
     this.finish(key, f, true);
   }
 

@@ -42,12 +42,16 @@ function notifiedCounts(trace: string): Array<{ waiting: boolean; account?: stri
   return out;
 }
 
-/** A fetch as `user` (optionally claiming `pai`): returns what the MSRP client received. */
-async function fetchAs(parley: Parley, client: MsrpClient, user: string, pai = user) {
+/**
+ * A fetch as `user` (optionally claiming `pai`): returns what the MSRP client received.
+ * `maxSize` stands for an `a=max-size` in the client's offer (set on the fetch's session).
+ */
+async function fetchAs(parley: Parley, client: MsrpClient, user: string, pai = user, maxSize?: number) {
   const me = client.session('active');
   const sipp = runSipp({ scenario: scenario('fetch.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', me.session.localUri, '-key', 'user', user, '-key', 'pai', pai] });
   await until(() => parley.offline.fetches.live.size === 1, 'the answered fetch');
   const [f] = [...parley.offline.fetches.live.values()];
+  if (maxSize !== undefined) f.msrp.remoteMaxSize = maxSize;
   me.session.setRemote({ path: [f.msrp.localUri] });
   assert.equal((await me.session.connect()).status, 200);
   const run = await sipp;
@@ -132,6 +136,25 @@ describe('text message-waiting and fetch with SIPp', { skip, concurrency: false 
         [1, 2].map((i) => [ALICE, 'text/plain', `msg ${i}`, new Date(storedAt).toISOString()]),
       );
       await until(() => parley.mailbox.mailboxStore.summary(BOB).oldCount === 2, 'both read');
+    } finally {
+      await client.close();
+      await parley.server.stop();
+      dir.remove();
+    }
+  });
+});
+
+describe("a fetch by a client with a small a=max-size", { skip, concurrency: false }, () => {
+  it('gets nothing over it; those messages stay stored and new for a later fetch', async () => {
+    const dir = tempDir();
+    const parley = await startParley(testConfig(dir.path), new SimulatedClock());
+    const client = await new MsrpClient().start();
+    try {
+      const stored = await runSipp({ scenario: scenario('mailbox-store.xml'), port: parley.sipPort, transport: 'u1', calls: 2 });
+      assert.equal(stored.code, 0, describeRun(stored));
+      assert.deepEqual(await fetchAs(parley, client, 'bob', 'bob', 10), []);
+      assert.deepEqual(parley.mailbox.mailboxStore.summary(BOB), { newCount: 2, oldCount: 0 });
+      assert.equal((await fetchAs(parley, client, 'bob')).length, 2, 'a client without the limit gets them');
     } finally {
       await client.close();
       await parley.server.stop();
