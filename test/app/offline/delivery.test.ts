@@ -14,7 +14,7 @@ import { SESSION_DELIVERY_KIND, sessionDeliveryKey } from '../../../src/actors/s
 import { parseCpim } from '../../../src/formats/cpim.js';
 import { freePort, runSipp, describeRun, SIPP, udpBound } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { aliceWrites, cpimText, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
+import { aliceWrites, cpimText, MsrpClient, sippAt, startParley, withParley, testConfig, until, type Parley } from './fixture.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -28,11 +28,7 @@ async function register(parley: Parley, uasPort: number): Promise<void> {
 
 describe('delivery of offline-session messages with SIPp', { skip, concurrency: false }, () => {
   it('bob registers and receives a session from alice carrying her 3 messages, each deleted after its 200', async () => {
-    const dir = tempDir();
-    const clock = new SimulatedClock();
-    const parley = await startParley(testConfig(dir.path), clock);
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, clock, client }) => {
       const storedAt = await aliceWrites(parley, clock, client, 3);
       assert.equal(parley.mailbox.mailboxStore.count(BOB), 3);
 
@@ -64,19 +60,11 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
       await until(() => parley.mailbox.mailboxStore.count(BOB) === 0, 'the mailbox emptied');
       await until(() => parley.server.supervisor.peek(SESSION_DELIVERY_KIND, sessionDeliveryKey(BOB, ALICE)) === undefined, 'the delivery ended');
       assert.equal(parley.mailbox.mailboxStore.stats().dumped_messages, 3);
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    });
   });
 
   it('a marked INVITE for registered bob is answered with his domain greeting; his delivery starts when alice hangs up', async () => {
-    const dir = tempDir();
-    const clock = new SimulatedClock();
-    const parley = await startParley(testConfig(dir.path, { offlineGreetings: { 'parley.example': 'Bob is away, write to him' } }), clock);
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, client }) => {
       const bob = client.session('active');
       const uasPort = await freePort();
       const uas = sippAt({ scenario: scenario('offline-user-uas.xml'), port: uasPort, keys: { msrppath: bob.session.localUri } });
@@ -106,11 +94,7 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
       assert.ok(!(cpim instanceof Error));
       assert.equal(cpim.body.toString(), 'call me back');
       await until(() => parley.mailbox.mailboxStore.count(BOB) === 0, 'the mailbox emptied');
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    }, { offlineGreetings: { 'parley.example': 'Bob is away, write to him' } });
   });
 
   it('a delivery cut by a restart is retried by the next process and delivers everything once', async () => {
@@ -156,11 +140,7 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
   });
 
   it('a declined delivery session keeps the messages and is retried after the retry period', async () => {
-    const dir = tempDir();
-    const clock = new SimulatedClock();
-    const parley = await startParley(testConfig(dir.path), clock);
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, clock, client }) => {
       await aliceWrites(parley, clock, client, 2);
       const uasPort = await freePort();
       const declining = sippAt({ scenario: scenario('offline-user-decline.xml'), port: uasPort });
@@ -184,10 +164,6 @@ describe('delivery of offline-session messages with SIPp', { skip, concurrency: 
       assert.equal(run.code, 0, run.stderr);
       assert.equal(bob.received.length, 2);
       await until(() => parley.mailbox.mailboxStore.count(BOB) === 0, 'the mailbox emptied');
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    });
   });
 });

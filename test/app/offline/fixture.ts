@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { SimulatedClock, systemClock } from '../../../src/clock.js';
 import type { Config } from '../../../src/config.js';
 import { loopbackConfig } from '../../helpers/config.js';
+import { tempDir } from '../../helpers/runtime.js';
 import { startServer, type Application, type Server } from '../../../src/server.js';
 import { defaultApplications } from '../../../src/app/index.js';
 import type { MailboxApplication } from '../../../src/app/mailbox/application.js';
@@ -42,6 +43,24 @@ export async function startParley(config: Config, clock: SimulatedClock): Promis
   const mailbox = apps.find((a) => a.name === 'mailbox') as unknown as MailboxApplication;
   const offline = apps.find((a) => a.name === 'offline') as unknown as OfflineApplication;
   return { server, mailbox, offline, sipPort: server.addresses.sip.udp as number };
+}
+
+/**
+ * Runs `fn` with a server on a temporary data directory (configured by `extra`), its simulated
+ * clock and an MSRP client, then stops them and removes the directory, whatever `fn` did.
+ */
+export async function withParley(fn: (t: { parley: Parley; clock: SimulatedClock; client: MsrpClient }) => Promise<void>, extra: Partial<Config> = {}): Promise<void> {
+  const dir = tempDir();
+  const clock = new SimulatedClock();
+  const parley = await startParley(testConfig(dir.path, extra), clock);
+  const client = await new MsrpClient().start();
+  try {
+    await fn({ parley, clock, client });
+  } finally {
+    await client.close();
+    await parley.server.stop();
+    dir.remove();
+  }
 }
 
 /** Polls the event loop (not a protocol timer) until `pred` holds. */

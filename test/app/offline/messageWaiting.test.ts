@@ -20,7 +20,7 @@ import { parseCpim } from '../../../src/formats/cpim.js';
 import { parseMessageSummary } from '../../../src/formats/messageSummary.js';
 import { describeRun, freePort, runSipp, SIPP, udpBound } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { aliceWrites, logger, MsrpClient, sippAt, startParley, testConfig, until, type Parley } from './fixture.js';
+import { aliceWrites, logger, MsrpClient, sippAt, startParley, withParley, testConfig, until, type Parley } from './fixture.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -61,11 +61,7 @@ async function fetchAs(parley: Parley, client: MsrpClient, user: string, pai = u
 
 describe('text message-waiting and fetch with SIPp', { skip, concurrency: false }, () => {
   it('a subscription sees 0/0, 3/0 after an offline session, 0/3 after a fetch; others cannot read the mailbox', async () => {
-    const dir = tempDir();
-    const clock = new SimulatedClock();
-    const parley = await startParley(testConfig(dir.path), clock);
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, clock, client }) => {
       const subscriber = runSipp({ scenario: scenario('mwi-subscriber.xml'), port: parley.sipPort, transport: 'u1' });
       await until(() => parley.server.supervisor.peek(MESSAGE_WAITING_KIND, BOB) !== undefined, 'the subscription');
       const storedAt = await aliceWrites(parley, clock, client, 3); // its 90 s also pass the NOTIFY pacing
@@ -110,19 +106,11 @@ describe('text message-waiting and fetch with SIPp', { skip, concurrency: false 
       const again = await fetchAs(parley, client, 'bob');
       assert.equal(again.length, 0);
       assert.deepEqual(parley.mailbox.mailboxStore.summary(BOB), { newCount: 0, oldCount: 3 });
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    });
   });
 
   it('a fetch also carries what came by SIP MESSAGE, as CPIM from its sender with the stored time', async () => {
-    const dir = tempDir();
-    const clock = new SimulatedClock();
-    const parley = await startParley(testConfig(dir.path), clock);
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, clock, client }) => {
       const storedAt = clock.now();
       const stored = await runSipp({ scenario: scenario('mailbox-store.xml'), port: parley.sipPort, transport: 'u1', calls: 2 });
       assert.equal(stored.code, 0, describeRun(stored));
@@ -136,30 +124,19 @@ describe('text message-waiting and fetch with SIPp', { skip, concurrency: false 
         [1, 2].map((i) => [ALICE, 'text/plain', `msg ${i}`, new Date(storedAt).toISOString()]),
       );
       await until(() => parley.mailbox.mailboxStore.summary(BOB).oldCount === 2, 'both read');
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    });
   });
 });
 
 describe("a fetch by a client with a small a=max-size", { skip, concurrency: false }, () => {
   it('gets nothing over it; those messages stay stored and new for a later fetch', async () => {
-    const dir = tempDir();
-    const parley = await startParley(testConfig(dir.path), new SimulatedClock());
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, client }) => {
       const stored = await runSipp({ scenario: scenario('mailbox-store.xml'), port: parley.sipPort, transport: 'u1', calls: 2 });
       assert.equal(stored.code, 0, describeRun(stored));
       assert.deepEqual(await fetchAs(parley, client, 'bob', 'bob', 10), []);
       assert.deepEqual(parley.mailbox.mailboxStore.summary(BOB), { newCount: 2, oldCount: 0 });
       assert.equal((await fetchAs(parley, client, 'bob')).length, 2, 'a client without the limit gets them');
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    });
   });
 });
 

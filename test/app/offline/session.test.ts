@@ -13,7 +13,7 @@ import { OFFLINE_SESSION_KIND } from '../../../src/actors/offlineSessionKind.js'
 import { parseCpim } from '../../../src/formats/cpim.js';
 import { describeRun, runSipp, SIPP } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/runtime.js';
-import { cpimText, MsrpClient, startParley, testConfig, until, type Parley } from './fixture.js';
+import { cpimText, MsrpClient, startParley, withParley, testConfig, until, type Parley } from './fixture.js';
 
 const skip = existsSync(SIPP) ? false : 'sipp is not installed';
 const scenario = (name: string) => join(process.cwd(), 'test', 'sipp', name);
@@ -52,11 +52,7 @@ function storedTexts(parley: Parley): string[] {
 
 describe('offline chat sessions with SIPp', { skip, concurrency: false }, () => {
   it('answers for offline bob, greets, stores 3 messages with sender, time and ids, and BYEs at 90 s', async () => {
-    const dir = tempDir();
-    const clock = new SimulatedClock();
-    const parley = await startParley(testConfig(dir.path), clock);
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, clock, client }) => {
       const t0 = clock.now();
       const { session, received, sipp, key } = await call(parley, client, 'offline-caller.xml');
       await until(() => received.length === 1, 'the greeting');
@@ -83,19 +79,11 @@ describe('offline chat sessions with SIPp', { skip, concurrency: false }, () => 
       await until(() => parley.server.supervisor.peek(OFFLINE_SESSION_KIND, key) === undefined, 'the ended session');
       await until(() => session.isEnded, 'the MSRP session closed');
       assert.equal(parley.mailbox.mailboxStore.count(BOB), 3, 'the mailbox keeps them');
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    });
   });
 
   it('an early BYE from alice ends the session; what she wrote stays', async () => {
-    const dir = tempDir();
-    const clock = new SimulatedClock();
-    const parley = await startParley(testConfig(dir.path), clock);
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, client }) => {
       const { session, sipp, key } = await call(parley, client, 'offline-caller-bye.xml');
       await write(parley, session, 1);
       const run = await sipp;
@@ -104,19 +92,11 @@ describe('offline chat sessions with SIPp', { skip, concurrency: false }, () => 
       await until(() => session.isEnded, 'the MSRP session closed by Parley');
       assert.ok(![...parley.server.context.store.timers.getKeys()].some((k) => (k as unknown[])[1] === OFFLINE_SESSION_KIND), 'the grace timer is gone');
       assert.deepEqual(storedTexts(parley), ['message 1']);
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    });
   });
 
   it('a caller offering a=setup:passive is connected to by Parley after the ACK (RFC 6135)', async () => {
-    const dir = tempDir();
-    const clock = new SimulatedClock();
-    const parley = await startParley(testConfig(dir.path), clock);
-    const client = await new MsrpClient().start();
-    try {
+    await withParley(async ({ parley, clock, client }) => {
       const { session, received } = client.session('passive');
       const sipp = runSipp({ scenario: scenario('offline-caller-passive.xml'), port: parley.sipPort, transport: 'u1', extra: ['-key', 'msrppath', session.localUri] });
       await until(() => parley.offline.executor.live.size === 1, 'the answered session');
@@ -129,11 +109,7 @@ describe('offline chat sessions with SIPp', { skip, concurrency: false }, () => 
       const run = await sipp;
       assert.equal(run.code, 0, describeRun(run));
       assert.match(run.messages, /a=setup:active/);
-    } finally {
-      await client.close();
-      await parley.server.stop();
-      dir.remove();
-    }
+    });
   });
 
   it('a restart during the 90 s window still ends it on time and loses nothing', async () => {
