@@ -82,8 +82,6 @@ export class Store {
   private readonly marksDone: number[] = [];
   /** Marks left by earlier processes are removed with this process' first mark. */
   private staleMarks = true;
-  /** The promise of the last mark's write: it resolves after its transaction's fsync. */
-  private lastMarkWrite: Promise<boolean> | undefined;
   /** The write of the last mark known committed (see `synced`). */
   private lastCommittedMarkWrite: Promise<boolean> | undefined;
   private closed = false;
@@ -108,7 +106,7 @@ export class Store {
    * this event turn, and returns a promise that resolves once the LMDB transaction holding
    * them is committed: visible to readers, and surviving a kill of the process (LMDB reopened
    * after a crash of the process uses the latest commit while the machine has not rebooted),
-   * but not necessarily flushed to disk: a power loss before the fsync loses it (`flushed`
+   * but not necessarily flushed to disk: a power loss before the fsync loses it (`synced`
    * waits for that).
    *
    * Why: with overlappingSync (lmdb-js' default on Linux) LMDB commits, makes the transaction
@@ -133,7 +131,6 @@ export class Store {
     this.marksDone.length = 0;
     const n = ++this.lastMark;
     const written = this.marks.put([this.epoch, n], true);
-    this.lastMarkWrite = written;
     return new Promise<boolean>((resolve, reject) => {
       const waiter: MarkWaiter = { n, resolve, written };
       this.markWaiters.push(waiter);
@@ -247,15 +244,6 @@ export class Store {
   async settled(): Promise<void> {
     await this.tracked?.catch(() => undefined);
     await this.env.committed;
-  }
-
-  /**
-   * Waits for every write issued so far to be committed and flushed to disk. The last mark's
-   * own write resolves after its transaction's fsync (transactions are synced in order).
-   */
-  async flushed(): Promise<void> {
-    await this.lastMarkWrite?.catch(() => undefined);
-    await this.env.flushed;
   }
 
   /**

@@ -91,7 +91,7 @@ test('a timer fires at its due time from the injected clock, not before', async 
     await rt.supervisor.dispatch('room', ROOM, ev.join(bob, 'r2', t0));
     await rt.supervisor.dispatch('room', ROOM, ev.ackReceived('d-bob'));
     rt.clock.advance(4999);
-    await rt.store.flushed();
+    await settle(rt);
     assert.equal(rt.executed.filter((e) => e.effect.type === 'sip.bye').length, 0);
     rt.clock.advance(1);
     await settle(rt);
@@ -263,7 +263,6 @@ test('10,000 actors are activated, passivated and reactivated with their state',
   }
 });
 
-/** Lets pending LMDB commits resolve and their effects run. */
 /** Waits for the commits the last clock step caused and for their effects (no fixed sleep). */
 async function settle(rt: TestRuntime): Promise<void> {
   for (let i = 0; i < 2; i++) {
