@@ -263,7 +263,6 @@ async function startKamailio(dir: string): Promise<Target> {
     const r = spawnSync('sqlite3', [db], { input: readFileSync(join(KAMAILIO_SQL, f)) });
     if (r.status !== 0) throw new Error(`sqlite3 ${f}: ${r.stderr}`);
   }
-  const logPath = join(dir, 'kamailio.log');
   const child = spawn(
     KAMAILIO,
     ['-f', join(root, 'bench', 'kamailio', 'kamailio.cfg'), '-DD', '-E', '-n', String(kamailioWorkers), '-m', '256', '-M', '32',

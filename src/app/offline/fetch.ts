@@ -23,7 +23,8 @@ import { buildInDialogRequest, createUasDialog, type DialogState } from '../../t
 import { mailboxEvents } from '../../machines/mailboxTypes.js';
 import type { OfflineDispatcher } from './executor.js';
 import { answerOffer } from './answer.js';
-import { callerOf, msrpOfferOf, servedAor } from './invite.js';
+import { callerOf, msrpOfferOf } from './invite.js';
+import { servedAor } from '../mailbox/request.js';
 import { outgoingBody, whenConnected } from './outgoing.js';
 import { dueMessages } from './deliveryRunner.js';
 

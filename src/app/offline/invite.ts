@@ -28,8 +28,6 @@ export interface OfflineInvite {
   readonly types: NegotiatedTypes;
 }
 
-export { servedAor };
-
 /** Same URI for our purposes: scheme, user and host, case-insensitive host. */
 export function sameAddress(a: string, b: string, domains: readonly string[]): boolean {
   return (servedAor(a, domains) ?? a.toLowerCase()) === (servedAor(b, domains) ?? b.toLowerCase());

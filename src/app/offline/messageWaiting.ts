@@ -25,7 +25,8 @@ import { ProtocolError } from '../../errors.js';
 import { mailboxEvents } from '../../machines/mailboxTypes.js';
 import { messageWaitingEvents as ev, type MessageWaitingEffect } from '../../machines/messageWaiting.js';
 import type { OfflineDispatcher } from './executor.js';
-import { callerOf, sameAddress, servedAor } from './invite.js';
+import { callerOf, sameAddress } from './invite.js';
+import { servedAor } from '../mailbox/request.js';
 
 /** The mailbox's subscriber id of the message-waiting actor (one per user). */
 export const MWI_SUBSCRIBER = 'mwi';
@@ -55,7 +56,6 @@ const isMessageSummary = (req: SipRequest) => {
   const e = eventOfRequest(req);
   return !(e instanceof ProtocolError) && e.package === 'message-summary';
 };
-
 
 export class MessageWaiting {
   private readonly pending = new Map<string, IncomingRequest>();

@@ -43,7 +43,6 @@ import type { Config } from '../../config.js';
 import type { MsrpEndpoint } from '../../transport/msrp/endpoint.js';
 import type { IncomingMessage, IncomingNickname, MsrpSession } from '../../transport/msrp/session.js';
 import { createUasDialog } from '../../transport/sip/dialog.js';
-import { getHeader } from '../../transport/sip/headers.js';
 import { parseNameAddr } from '../../transport/sip/nameAddr.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { formatUri, parseUri } from '../../transport/sip/uri.js';

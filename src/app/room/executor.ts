@@ -15,7 +15,7 @@ import { buildInDialogRequest, type DialogState } from '../../transport/sip/dial
 import type { SipHeader } from '../../transport/sip/message.js';
 import type { IncomingRequest, SipTransport } from '../../transport/sip/transport.js';
 import { buildConferenceInfo, partialConferenceInfo } from '../../formats/conferenceInfo.js';
-import { buildSipfrag, isFinalSipfragStatus, SIPFRAG_CONTENT_TYPE } from '../../formats/sipfrag.js';
+import { buildSipfrag, isFinalSipfragStatus } from '../../formats/sipfrag.js';
 import { buildNotify, onNotifyResponse, type Subscription } from '../../transport/sip/subscription.js';
 import type { RoomHistory } from './history.js';
 import { noticeCpim, relayedCpim, type Relay } from './relay.js';
@@ -29,7 +29,7 @@ export interface PendingJoin {
   accepted: boolean;
 }
 
-/** A REFER waiting for the room's verdict, with the implicit subscription's dialog (RFC 3515). */
+/** A REFER waiting for the room's verdict, with its implicit subscription (RFC 3515). */
 export interface PendingRefer {
   /** The REFER's implicit subscription (`acceptRefer`); absent when it asked for none (`Refer-Sub: false`, RFC 4488). */
   readonly subscription?: Subscription;

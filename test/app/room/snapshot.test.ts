@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Effect } from '../../../src/actors/effects.js';
 import { roomKind } from '../../../src/actors/roomKind.js';
-import { Store } from '../../../src/actors/store.js';
 import { RoomHistory } from '../../../src/app/room/history.js';
 import { conferenceEvents as ev } from '../../../src/machines/conference.js';
 import type { RoomEffect } from '../../../src/machines/effects.js';
